@@ -1,0 +1,136 @@
+"""Local Sphinx extension for the glove-lite book.
+
+* Serves plotly.js offline: ``plotly.min.js`` is copied from the installed
+  ``plotly`` package into the build's ``_static`` (it is never committed) and is
+  loaded, together with ``plotly-theme.js``, on pages that contain a figure.
+* Checks every notebook's stored outputs: a plotly figure must come with a
+  ``text/html`` twin (made by ``glove_lite.plotting.show``) and must not embed
+  plotly.js. myst-nb cannot render plotly's own mime type and would otherwise
+  drop the figure silently (its ``unknown_mime_type`` warning is suppressed in
+  ``_config.yml`` because ``show`` emits that mime type for JupyterLab).
+* Works around a console error of the stock Jupyter Book 1.0.4 stack: inline
+  scripts such as sphinx-thebe 0.3.1's ``const THEBE_JS_URL = ...`` reach each
+  page twice ("Identifier 'THEBE_JS_URL' has already been declared").
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
+PLOTLY_JS = "plotly.min.js"
+THEME_JS = "plotly-theme.js"
+FIGURE_MARKER = 'class="plotly-graph-div"'
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+MAX_HTML_OUTPUT = 1_000_000  # bytes; plotly.js alone is ~4.8 MB
+
+
+def plotly_js_source() -> Path:
+    """Path of the plotly.js bundle shipped inside the installed plotly package."""
+    import plotly
+
+    return Path(plotly.__file__).resolve().parent / "package_data" / PLOTLY_JS
+
+
+def add_static_path(app: Sphinx) -> None:
+    """Make ``book/_static`` part of the HTML static files."""
+    if str(STATIC_DIR) not in app.config.html_static_path:
+        app.config.html_static_path.append(str(STATIC_DIR))
+
+
+def add_figure_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Load plotly.js (blocking, before the figures' inline scripts) on pages with figures."""
+    if FIGURE_MARKER in context.get("body", ""):
+        app.add_js_file(PLOTLY_JS, priority=200)
+        app.add_js_file(THEME_JS, priority=210, loading_method="defer")
+
+
+def drop_duplicate_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Keep the first of identical ``<script>`` entries (same file or same inline body).
+
+    Some extensions' scripts reach a page twice with different priorities; for
+    sphinx-thebe's inline ``const THEBE_JS_URL = ...`` that is a SyntaxError.
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for js in scripts:
+        attributes = getattr(js, "attributes", {})
+        key = (str(getattr(js, "filename", js) or ""), tuple(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    context["script_files"] = kept
+
+
+def output_problems(notebook: dict[str, Any]) -> list[str]:
+    """Describe the plotly outputs of a notebook (parsed JSON) that would not render."""
+    problems = []
+    for index, cell in enumerate(notebook.get("cells", [])):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = data.get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            if PLOTLY_MIME in data and not html:
+                problems.append(
+                    f"cell {index}: plotly figure without a text/html output; "
+                    "display it with glove_lite.plotting.show(fig), not fig.show()"
+                )
+            if len(html) > MAX_HTML_OUTPUT:
+                problems.append(
+                    f"cell {index}: HTML output of {len(html)} characters "
+                    "(is plotly.js embedded? use glove_lite.plotting.show)"
+                )
+    return problems
+
+
+def check_notebook_outputs(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Warn (an error under -W) about notebook outputs that would not render."""
+    if not app.env.doc2path(docname).endswith(".ipynb"):
+        return
+    try:
+        notebook = json.loads(source[0])
+    except ValueError:
+        return
+    for problem in output_problems(notebook):
+        logger.warning(f"{problem} [glove_book.plotly]", location=docname)
+
+
+def copy_plotly_js(app: Sphinx) -> None:
+    """Copy plotly.min.js from the plotly package into the HTML build's ``_static``.
+
+    Done when the builder starts, before pages are written, so that Sphinx can
+    add a checksum to the script's URL (the cache is refreshed when plotly changes).
+    """
+    if app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / PLOTLY_JS
+    source = plotly_js_source()
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        logger.info(f"[glove_book] copied {source} -> {target}")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the extension's event handlers."""
+    app.connect("builder-inited", add_static_path)
+    app.connect("source-read", check_notebook_outputs)
+    app.connect("html-page-context", add_figure_scripts)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.connect("builder-inited", copy_plotly_js)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
