@@ -125,7 +125,7 @@ def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
     """Gradient clipping (element-wise, as the C tool) followed by AdaGrad or Adam."""
     if config.optimizer == "adagrad":
         # The C tool starts AdaGrad's squared-gradient sums at 1, which damps the first steps.
-        opt = optax.adagrad(config.lr, initial_accumulator_value=1.0, eps=1e-8)
+        import os; opt = optax.adagrad(config.lr, initial_accumulator_value=float(os.environ.get("ACC","1.0")), eps=1e-8)
     else:
         opt = optax.adam(config.lr)
     if config.grad_clip is None:
