@@ -30,7 +30,12 @@ class Score:
         return self.covered / self.total if self.total else 0.0
 
     def __str__(self) -> str:
-        value = f"{100 * self.score:5.1f} %" if self.name.startswith("analogy") else f"{self.score:6.3f}"
+        if self.covered == 0 or self.score != self.score:
+            value = "   n/a"
+        elif self.name.startswith("analogy"):
+            value = f"{100 * self.score:5.1f} %"
+        else:
+            value = f"{self.score:6.3f}"
         return f"{self.name:<20} {value}   coverage {self.covered}/{self.total} ({100 * self.coverage:.0f} %)"
 
 
@@ -48,9 +53,12 @@ def word_similarity(vectors: WordVectors, benchmark: str = "wordsim353") -> Scor
         raise ValueError(f"benchmark={benchmark!r}; expected one of {sorted(files)}")
     path = datapath(files[benchmark])
     kv = vectors.to_gensim()
-    with _quiet_gensim():
-        _pearson, spearman, oov_percent = kv.evaluate_word_pairs(path, case_insensitive=True)
     total = _pairs_total(path)
+    with _quiet_gensim():
+        try:
+            _pearson, spearman, oov_percent = kv.evaluate_word_pairs(path, case_insensitive=True)
+        except ValueError:  # gensim's answer when no pair is in the vocabulary
+            return Score(benchmark, float("nan"), 0, total)
     covered = total - round(total * oov_percent / 100)
     return Score(benchmark, float(spearman[0]), covered, total)
 
@@ -77,7 +85,7 @@ def analogies(vectors: WordVectors) -> dict[str, Score]:
         correct = sum(len(s["correct"]) for s in chosen)
         covered = correct + sum(len(s["incorrect"]) for s in chosen)
         total = sum(n for s, n in totals.items() if keep(s))
-        out[part] = Score(f"analogy ({part})", correct / covered if covered else 0.0, covered, total)
+        out[part] = Score(f"analogy ({part})", correct / covered if covered else float("nan"), covered, total)
     return out
 
 

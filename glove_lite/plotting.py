@@ -41,7 +41,7 @@ COLORWAY: list[str] = [
     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
 ]
 
-#: Layout colours per theme; backgrounds match sphinx-book-theme's pages.
+#: Layout colours per theme; backgrounds and text match sphinx-book-theme (1.3).
 THEME_COLORS: dict[str, dict[str, str]] = {
     "light": {
         "paper_bgcolor": "#ffffff",
@@ -52,12 +52,12 @@ THEME_COLORS: dict[str, dict[str, str]] = {
         "zerolinecolor": "#c9ced5",
     },
     "dark": {
-        "paper_bgcolor": "#14181e",
-        "plot_bgcolor": "#14181e",
+        "paper_bgcolor": "#121212",
+        "plot_bgcolor": "#121212",
         "font_color": "#ced6dd",
-        "gridcolor": "#2c3440",
-        "linecolor": "#48566b",
-        "zerolinecolor": "#3b4655",
+        "gridcolor": "#2a2e35",
+        "linecolor": "#4a4f58",
+        "zerolinecolor": "#3a3f47",
     },
 }
 

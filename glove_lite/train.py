@@ -189,22 +189,26 @@ def make_row_blocks(X: sp.csr_matrix, block_rows: int, x_max: float, alpha: floa
     return RowBlocks(rows, local_row, col, f_x, log_x)
 
 
+def _symmetric_block_loss(params: GloveParams, rows, f_dense, log_dense):
+    """Half the loss of rows R of X with R as words plus half with R as contexts.
+
+    X is symmetric, so X[R, :] also holds the entries of the columns R: over an epoch every
+    term of the loss is counted once (half in each role), and each step updates the
+    rows R of both W and W_tilde besides all the rows they touch.
+    """
+    W, W_tilde, b, b_tilde = params
+    get = lambda a: a.at[rows].get(mode="fill", fill_value=0.0)  # noqa: E731  (row id V pads)
+    as_words = dense_block_loss(get(W), W_tilde, get(b), b_tilde, f_dense, log_dense)
+    as_contexts = dense_block_loss(get(W_tilde), W, get(b_tilde), b, f_dense, log_dense)
+    return 0.5 * (as_words + as_contexts)
+
+
 def _dense_step(params, opt_state, block, optimizer, V):
     rows, local_row, col, f_x, log_x = block
     B = rows.shape[0]
     f_dense = jnp.zeros((B, V), jnp.float32).at[local_row, col].add(f_x)
     log_dense = jnp.zeros((B, V), jnp.float32).at[local_row, col].add(log_x)
-    W_rows = params.W.at[rows].get(mode="fill", fill_value=0.0)
-    b_rows = params.b.at[rows].get(mode="fill", fill_value=0.0)
-    loss, (g_wr, g_wt, g_br, g_bt) = jax.value_and_grad(dense_block_loss, argnums=(0, 1, 2, 3))(
-        W_rows, params.W_tilde, b_rows, params.b_tilde, f_dense, log_dense
-    )
-    grads = GloveParams(
-        jnp.zeros_like(params.W).at[rows].set(g_wr, mode="drop"),
-        g_wt,
-        jnp.zeros_like(params.b).at[rows].set(g_br, mode="drop"),
-        g_bt,
-    )
+    loss, grads = jax.value_and_grad(_symmetric_block_loss)(params, rows, f_dense, log_dense)
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, loss
 

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
 PLOTLY_JS = "plotly.min.js"
 THEME_JS = "plotly-theme.js"
+THEME_CSS = "plotly-theme.css"
 FIGURE_MARKER = 'class="plotly-graph-div"'
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 MAX_HTML_OUTPUT = 1_000_000  # bytes; plotly.js alone is ~4.8 MB
@@ -49,10 +50,12 @@ def add_static_path(app: Sphinx) -> None:
 def add_figure_scripts(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """Load plotly.js (blocking, before the figures' inline scripts) on pages with figures."""
+    """On pages with figures, load plotly.js (blocking: the figures' inline scripts
+    call it) and the theme script and style."""
     if FIGURE_MARKER in context.get("body", ""):
         app.add_js_file(PLOTLY_JS, priority=200)
         app.add_js_file(THEME_JS, priority=210, loading_method="defer")
+        app.add_css_file(THEME_CSS)
 
 
 def drop_duplicate_scripts(
@@ -100,7 +103,7 @@ def output_problems(notebook: dict[str, Any]) -> list[str]:
 
 def check_notebook_outputs(app: Sphinx, docname: str, source: list[str]) -> None:
     """Warn (an error under -W) about notebook outputs that would not render."""
-    if not app.env.doc2path(docname).endswith(".ipynb"):
+    if not str(app.env.doc2path(docname)).endswith(".ipynb"):
         return
     try:
         notebook = json.loads(source[0])

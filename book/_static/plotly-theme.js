@@ -19,12 +19,12 @@
       "zerolinecolor": "#c9ced5"
     },
     "dark": {
-      "paper_bgcolor": "#14181e",
-      "plot_bgcolor": "#14181e",
+      "paper_bgcolor": "#121212",
+      "plot_bgcolor": "#121212",
       "font_color": "#ced6dd",
-      "gridcolor": "#2c3440",
-      "linecolor": "#48566b",
-      "zerolinecolor": "#3b4655"
+      "gridcolor": "#2a2e35",
+      "linecolor": "#4a4f58",
+      "zerolinecolor": "#3a3f47"
     }
   };
   /* THEMES-END */
