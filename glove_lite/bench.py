@@ -31,7 +31,7 @@ import optax  # noqa: E402
 from glove_lite.cooccur import build_cooc_matrix, cooc_matrix_to_arrays, naive_cooc_matrix  # noqa: E402
 from glove_lite.loss import glove_loss  # noqa: E402
 from glove_lite.pipeline import load_corpus, tokenize_documents  # noqa: E402
-from glove_lite.train import TrainConfig, _dense_epoch, _pairs_epoch, init_params, make_optimizer, make_row_blocks  # noqa: E402
+from glove_lite.train import DEFAULT_BATCH_SIZE, TrainConfig, _dense_epoch, _pairs_epoch, init_params, make_optimizer, make_row_blocks  # noqa: E402
 
 C_TOOL = {"cooc_s": 2.9, "cooc_mb": 312, "train_s": 124.5, "wordsim353": 0.402, "simlex999": 0.134, "analogy": 0.049}
 BLOG = {"cooc_s": 16.9, "cooc_mb": 618, "epoch_s": 88.0}
@@ -97,7 +97,7 @@ def our_epoch_seconds(X, method: str, dim: int, optimizer: str = "adam", repeats
     opt = make_optimizer(cfg)
     state = opt.init(params)
     if method == "dense":
-        rb = make_row_blocks(X, 128, cfg.x_max, cfg.alpha, 0)
+        rb = make_row_blocks(X, DEFAULT_BATCH_SIZE["dense"], cfg.x_max, cfg.alpha, 0)
         data = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
         epoch = lambda p, s, k: _dense_epoch(p, s, k, data, opt, X.shape[0])  # noqa: E731
     else:

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=_bounded(float, 0, 10, low_open=True), default=None,
                    help="default 0.2 for adagrad, 0.01 for adam")
     t.add_argument("--batch-size", type=_bounded(int, 1, 10**7), default=None,
-                   help="rows of X per step (dense method, default 128) or pairs per step (pairs method, default 1024)")
+                   help="rows of X per step (dense method, default 64) or pairs per step (pairs method, default 1024)")
     t.add_argument("--method", choices=("auto", "dense", "pairs"), default="auto", help="default auto")
     t.add_argument("--x-max", type=_bounded(float, 0, low_open=True), default=100.0, help="weighting cutoff (default 100)")
     t.add_argument("--alpha", type=_bounded(float, 0, 1, low_open=True), default=0.75, help="weighting exponent (default 0.75)")

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Sequence
 
@@ -74,6 +78,16 @@ class TokenizedCorpus:
         return out
 
 
+def code_fingerprint() -> str:
+    """A hash of the modules that determine trained vectors: a change to them invalidates cached vectors."""
+    from glove_lite import cooccur, loss, train
+
+    h = hashlib.sha256()
+    for module in (cooccur, loss, train):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _tokens_key(documents: Sequence[Document], lowercase: bool, keep_punctuation: bool) -> str:
     h = hashlib.sha256(json.dumps([TOKENIZER_VERSION, lowercase, keep_punctuation]).encode())
     for doc in documents:
@@ -87,24 +101,36 @@ def tokenize_documents(
     keep_punctuation: bool = True,
     cache: bool = True,
     progress: bool = False,
+    workers: int | None = None,
 ) -> TokenizedCorpus:
-    """Tokenise every document (see :func:`~glove_lite.preprocess.tokenize`), from the disk cache when possible."""
+    """Tokenise every document (see :func:`~glove_lite.preprocess.tokenize`), from the disk cache when possible.
+
+    Uncached, the documents are tokenised in ``workers`` processes (default: one per core).
+    """
     path = cache_dir() / f"tokens-{_tokens_key(documents, lowercase, keep_punctuation)}.npz" if cache else None
     if path is not None and path.exists():
         with np.load(path, allow_pickle=False) as z:
             ids, lengths = z["ids"], z["lengths"]
             types = tuple(json.loads(str(z["types"])))
         return TokenizedCorpus(types, tuple(np.split(ids, np.cumsum(lengths)[:-1])))
-    docs_iter = documents
-    if progress:
-        from tqdm.auto import tqdm
-
-        docs_iter = tqdm(documents, desc="tokenising", unit="doc")
+    texts = [doc.text for doc in documents]
+    work = partial(tokenize, lowercase=lowercase, keep_punctuation=keep_punctuation)
+    workers = min(os.cpu_count() or 1, 8) if workers is None else workers
     type_index: dict[str, int] = {}
     docs = []
-    for doc in docs_iter:
-        toks = tokenize(doc.text, lowercase=lowercase, keep_punctuation=keep_punctuation)
-        docs.append(np.array([type_index.setdefault(t, len(type_index)) for t in toks], dtype=np.int32))
+    with ExitStack() as stack:
+        if workers > 1 and len(texts) >= 8:
+            # A fresh interpreter per worker: forking a process that has started JAX's threads is unsafe.
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+            token_lists = pool.map(work, texts, chunksize=4)
+        else:
+            token_lists = map(work, texts)
+        if progress:
+            from tqdm.auto import tqdm
+
+            token_lists = tqdm(token_lists, total=len(texts), desc="tokenising", unit="doc")
+        for toks in token_lists:
+            docs.append(np.array([type_index.setdefault(t, len(type_index)) for t in toks], dtype=np.int32))
     result = TokenizedCorpus(tuple(type_index), tuple(docs))
     if path is not None:
         with atomic_write(path, mode="wb", overwrite=True) as fh:
@@ -134,7 +160,8 @@ def train_vectors(
     documents = load_corpus(corpus) if isinstance(corpus, (str, Path)) else list(corpus)
     tokens = tokenize_documents(documents, cache=cache, progress=progress)
     key_src = json.dumps(
-        [__version__, _tokens_key(documents, True, True), min_count, window, max_size, asdict(config)], sort_keys=True
+        [__version__, code_fingerprint(), _tokens_key(documents, True, True), min_count, window, max_size, asdict(config)],
+        sort_keys=True,
     )
     path = cache_dir() / f"vectors-{hashlib.sha256(key_src.encode()).hexdigest()[:20]}.npz" if cache else None
     if path is not None and path.exists() and callback is None:

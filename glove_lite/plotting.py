@@ -14,11 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import warnings
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from glove_lite.errors import GloveLiteError
+
+if TYPE_CHECKING:
+    from glove_lite.vectors import WordVectors
 
 __all__ = [
     "COLORWAY",
@@ -31,6 +38,10 @@ __all__ = [
     "figure_id",
     "mime_bundle",
     "show",
+    "plot_loss_curve",
+    "reduce_umap",
+    "plot_neighbors",
+    "plot_similarity_heatmap",
 ]
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -170,3 +181,157 @@ def show(fig: go.Figure) -> None:
     from IPython.display import display
 
     display(mime_bundle(fig), raw=True)
+
+
+# ----------------------------------------------------------------------------- chapter figures
+# Numbers that come from training or UMAP are rounded before they go into a figure, so
+# that a rerun of a chapter reproduces the stored plotly JSON (nbval compares it exactly).
+
+
+def _signif(values: Sequence[float], digits: int) -> list[float]:
+    """Round each value to ``digits`` significant digits."""
+    return [float(f"{float(v):.{digits}g}") for v in values]
+
+
+def plot_loss_curve(
+    losses: Sequence[float] | Mapping[str, Sequence[float]],
+    title: str = "Training loss",
+    log_y: bool = False,
+    digits: int = 5,
+) -> go.Figure:
+    """Loss per epoch (epochs count from 1); a mapping ``{name: losses}`` draws one line per run.
+
+    Values are rounded to ``digits`` significant digits.
+    """
+    runs = dict(losses) if isinstance(losses, Mapping) else {"loss": losses}
+    if not runs or any(len(v) == 0 for v in runs.values()):
+        raise GloveLiteError("no losses to plot; expected at least one epoch per run")
+    fig = new_figure(
+        title=title,
+        xaxis_title="epoch",
+        yaxis_title="mean weighted squared error per non-zero",
+        showlegend=len(runs) > 1,
+    )
+    for name, values in runs.items():
+        fig.add_scatter(x=list(range(1, len(values) + 1)), y=_signif(values, digits), mode="lines+markers", name=name)
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def reduce_umap(
+    vectors: "WordVectors",
+    words: Sequence[str],
+    n_neighbors: int = 15,
+    random_state: int = 0,
+    min_dist: float = 0.1,
+    decimals: int = 4,
+) -> np.ndarray:
+    """2-D UMAP coordinates (n, 2) of ``words``, cosine metric, rounded to ``decimals``.
+
+    A fixed ``random_state`` makes UMAP deterministic (and single-threaded); ``n_neighbors``
+    is capped at ``len(words) - 1``. Unknown words raise :class:`~glove_lite.errors.UnknownWordError`.
+    """
+    words = list(words)
+    if len(set(words)) != len(words):
+        dup = next(w for i, w in enumerate(words) if w in words[:i])
+        raise GloveLiteError(f"the word {dup!r} appears twice; expected distinct words")
+    if len(words) < 4:
+        raise GloveLiteError(f"{len(words)} words; UMAP needs at least 4")
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 2:
+        raise GloveLiteError(f"n_neighbors={n_neighbors!r}; expected an integer >= 2")
+    data = np.stack([vectors[w] for w in words])  # raises UnknownWordError
+    import umap  # slow to import (numba); only needed here
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state", small-data notes
+        reducer = umap.UMAP(
+            n_neighbors=min(n_neighbors, len(words) - 1),
+            n_components=2,
+            metric="cosine",
+            min_dist=min_dist,
+            random_state=random_state,
+            n_jobs=1,
+        )
+        coords = reducer.fit_transform(data)
+    return np.round(np.asarray(coords, dtype=np.float64), decimals)
+
+
+def plot_neighbors(
+    wv: "WordVectors",
+    center_words: Sequence[str],
+    k: int = 10,
+    n_neighbors: int = 15,
+    random_state: int = 0,
+    title: str | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """UMAP map of each centre word with its ``k`` nearest neighbours, one colour per centre.
+
+    All words are embedded together, so distances between groups mean something. A word
+    that is a neighbour of several centres is drawn once, in the first centre's group;
+    centre words are drawn larger. Hover shows the cosine similarity to the centre.
+    """
+    centers = list(center_words)
+    if not centers:
+        raise GloveLiteError("no centre words; expected at least one")
+    if len(set(centers)) != len(centers):
+        raise GloveLiteError(f"centre words {centers!r} repeat; expected distinct words")
+    groups: dict[str, list[tuple[str, float]]] = {}
+    placed = set(centers)
+    for c in centers:
+        groups[c] = [(c, 1.0)]
+        for w, sim in wv.nearest_neighbors(c, k=k):  # raises UnknownWordError
+            if w not in placed:
+                placed.add(w)
+                groups[c].append((w, sim))
+    words = [w for g in groups.values() for w, _ in g]
+    coords = reduce_umap(wv, words, n_neighbors=n_neighbors, random_state=random_state)
+    where = {w: i for i, w in enumerate(words)}
+    fig = new_figure(
+        title=title or f"Nearest neighbours (k = {k}), UMAP of the word vectors",
+        height=height,
+        xaxis={"showticklabels": False, "title": "UMAP 1", "zeroline": False},
+        yaxis={"showticklabels": False, "title": "UMAP 2", "zeroline": False},
+        legend_title_text="centre word",
+    )
+    for c, members in groups.items():
+        idx = [where[w] for w, _ in members]
+        fig.add_scatter(
+            x=coords[idx, 0].tolist(),
+            y=coords[idx, 1].tolist(),
+            mode="markers+text",
+            name=c,
+            text=[w for w, _ in members],
+            textposition="top center",
+            marker={"size": [16] + [8] * (len(members) - 1), "line": {"width": 0}},
+            customdata=[round(s, 3) for _, s in members],
+            hovertemplate=f"%{{text}}<br>cosine to {c}: %{{customdata}}<extra></extra>",
+        )
+    return fig
+
+
+def plot_similarity_heatmap(wv: "WordVectors", words: Sequence[str], title: str | None = None) -> go.Figure:
+    """Cosine similarities between ``words`` as a heatmap (values rounded to 3 decimals)."""
+    words = list(words)
+    if len(words) < 2:
+        raise GloveLiteError(f"{len(words)} words; expected at least 2")
+    unit = np.stack([wv[w] for w in words]).astype(np.float64)  # raises UnknownWordError
+    unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    sims = np.round(unit @ unit.T, 3)
+    fig = new_figure(
+        title=title or "Cosine similarity",
+        height=max(360, 34 * len(words) + 140),
+        xaxis={"side": "bottom", "tickangle": -45, "showgrid": False},
+        yaxis={"autorange": "reversed", "showgrid": False},
+    )
+    fig.add_heatmap(
+        z=sims.tolist(),
+        x=words,
+        y=words,
+        zmin=-1.0,
+        zmax=1.0,
+        texttemplate="%{z:.2f}",
+        hovertemplate="%{y} / %{x}: %{z:.3f}<extra></extra>",
+    )
+    return fig

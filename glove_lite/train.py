@@ -8,6 +8,9 @@ visit the non-zeros of X, with the same loss:
   product and the gradients from two more, so BLAS does the work; the zeros of X get
   weight f(0) = 0 and change nothing. Each block is rebuilt from the sparse matrix inside
   the epoch (two scalar scatters), so memory stays O(nnz + B x V), never O(V^2).
+  Each step uses its block twice: as rows of W (words) and, X being symmetric, as rows
+  of W_tilde (contexts). Updating only W[R] gave each word vector one AdaGrad step per
+  epoch, and worse vectors (SimLex-999 0.13-0.18 against 0.18-0.19 over three seeds).
 * ``"pairs"``: batches of (i, j, X_ij) with gathers and scatter-adds, the textbook port.
   Its cost is O(nnz x d) but XLA's CPU gathers/scatters are slow, so it only wins when
   X is very sparse.
@@ -36,7 +39,7 @@ from glove_lite.loss import dense_block_loss, weighted_pair_loss, weighting_fn
 
 DENSE_MIN_DENSITY = 0.01
 DEFAULT_LEARNING_RATE = {"adagrad": 0.2, "adam": 0.01}
-DEFAULT_BATCH_SIZE = {"dense": 128, "pairs": 1024}
+DEFAULT_BATCH_SIZE = {"dense": 64, "pairs": 1024}
 
 
 class GloveParams(NamedTuple):
@@ -53,7 +56,7 @@ class TrainConfig:
     """Training settings; defaults reproduce the book's and the command's results.
 
     learning_rate and batch_size default (None) by optimizer / method:
-    AdaGrad 0.2, Adam 0.01; 128 rows per block (dense) or 1024 pairs per batch (pairs).
+    AdaGrad 0.2, Adam 0.01; 64 rows per block (dense) or 1024 pairs per batch (pairs).
     grad_clip clips each gradient component to [-grad_clip, grad_clip] (None: off).
     """
 
@@ -125,7 +128,7 @@ def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
     """Gradient clipping (element-wise, as the C tool) followed by AdaGrad or Adam."""
     if config.optimizer == "adagrad":
         # The C tool starts AdaGrad's squared-gradient sums at 1, which damps the first steps.
-        import os; opt = optax.adagrad(config.lr, initial_accumulator_value=float(os.environ.get("ACC","1.0")), eps=1e-8)
+        opt = optax.adagrad(config.lr, initial_accumulator_value=1.0, eps=1e-8)
     else:
         opt = optax.adam(config.lr)
     if config.grad_clip is None:

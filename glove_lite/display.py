@@ -1,0 +1,19 @@
+"""Showing the library's own source in the book, so chapters never drift from tested code."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+
+def source(obj: Any) -> str:
+    """The source code of a function, class or module (what ``inspect.getsource`` returns)."""
+    target = getattr(obj, "__wrapped__", obj)  # functions under jax.jit / functools.wraps
+    return inspect.getsource(target)
+
+
+def show_source(obj: Any) -> None:
+    """Display the source of ``obj`` as a highlighted Python code block (a Markdown output)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(f"```python\n{source(obj).rstrip()}\n```"))
