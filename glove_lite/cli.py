@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="WordSim-353, SimLex-999 and Google analogy scores with coverage")
     e.add_argument("file", type=Path, help="vectors file (GloVe or word2vec text format)")
+    e.add_argument("--max-words", type=_bounded(int, 1), default=None,
+                   help="score only with the first N (most frequent) words of the file, as gensim's "
+                        "restrict_vocab (default: all words)")
     return parser
 
 
@@ -116,8 +119,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from glove_lite.vectors import WordVectors
 
     vectors = WordVectors.load(args.file)
-    print(f"{args.file}: {len(vectors):,} words, {vectors.dim} dimensions")
-    for score in evaluate_vectors(vectors):
+    limit = "" if args.max_words is None or args.max_words >= len(vectors) else f" (scored with the first {args.max_words:,})"
+    print(f"{args.file}: {len(vectors):,} words, {vectors.dim} dimensions{limit}")
+    for score in evaluate_vectors(vectors, restrict_vocab=args.max_words):
         print(score)
     return 0
 

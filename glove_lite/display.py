@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import inspect
+import textwrap
 from typing import Any
 
 
 def source(obj: Any) -> str:
-    """The source code of a function, class or module (what ``inspect.getsource`` returns)."""
+    """The source code of a function, class or module (``inspect.getsource``), dedented.
+
+    Methods come out starting at column 0, as they would be read on their own.
+    """
     target = getattr(obj, "__wrapped__", obj)  # functions under jax.jit / functools.wraps
-    return inspect.getsource(target)
+    return textwrap.dedent(inspect.getsource(target))
 
 
 def show_source(obj: Any) -> None:

@@ -2,12 +2,18 @@
 
 from glove_lite.display import show_source, source
 from glove_lite.loss import weighting_fn
+from glove_lite.preprocess import Vocabulary
 from glove_lite.train import _dense_epoch
 
 
 def test_source_of_plain_and_jitted_functions():
     assert source(weighting_fn).startswith("def weighting_fn(")
     assert "def _dense_epoch(" in source(_dense_epoch)
+
+
+def test_source_of_a_method_is_dedented():
+    text = source(Vocabulary.from_counts)
+    assert text.startswith("@classmethod\ndef from_counts(")
 
 
 def test_show_source_displays_a_python_code_block(monkeypatch):

@@ -1,0 +1,50 @@
+"""Self-checks for the book's exercises.
+
+Each ``check_...`` takes the student's function, runs it on small inputs (fixed seeds)
+against the library's reference, and prints a one-line pass message or raises
+:class:`CheckFailed` with a hint that says what is wrong (a shape, a missing symmetry,
+an off-by-one window, a forgotten 1/d...). The checks never show the reference code.
+
+>>> from glove_lite.exercises import check_cooc_window
+>>> check_cooc_window(my_cooc_window)   # doctest: +SKIP
+✔ check_cooc_window: `my_cooc_window` passed all 9 tests.
+
+The submodules are imported on first use, so ``import glove_lite.exercises`` is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from glove_lite.exercises._base import CheckFailed
+
+#: check name -> (submodule, chapter)
+CHECKS: dict[str, tuple[str, str]] = {
+    "check_build_word_index": ("preprocessing", "01_preprocessing"),
+    "check_tokens_to_ids": ("preprocessing", "01_preprocessing"),
+    "check_cooc_window": ("cooccurrence", "02_cooccurrence"),
+    "check_cooc_float32": ("cooccurrence", "02_cooccurrence"),
+    "check_weighting_fn": ("loss", "03_loss"),
+    "check_glove_loss": ("loss", "03_loss"),
+    "check_glove_grads": ("loss", "03_loss"),
+    "check_init_params": ("training", "04_training"),
+    "check_adagrad_step": ("training", "04_training"),
+    "check_nearest_neighbors": ("inspecting", "05_inspecting"),
+    "check_analogy": ("inspecting", "05_inspecting"),
+    "check_spearman": ("evaluation", "06_evaluation"),
+    "check_similarity_score": ("evaluation", "06_evaluation"),
+}
+
+__all__ = ["CheckFailed", "CHECKS", *CHECKS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in CHECKS:
+        module = importlib.import_module(f"glove_lite.exercises.{CHECKS[name][0]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'glove_lite.exercises' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,144 @@
+"""What every self-check shares: the exception, calling the student's code, comparing.
+
+A check runs the student's function on small inputs (fixed seeds, so messages are
+reproducible), compares with the library's reference, and either prints one line that
+says it passed or raises :class:`CheckFailed` with a hint. Hints say *what* is wrong
+(a shape, a symmetry, an off-by-one) and never show the reference code.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import traceback
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+PASS_MARK = "\u2714"  # heavy check mark
+
+
+class CheckFailed(AssertionError):
+    """A self-check found a problem; the message says what to look at.
+
+    In Jupyter only the message is shown, not a traceback through the check's code
+    (IPython calls ``_render_traceback_``). It is an ``AssertionError``, so nbgrader
+    and pytest treat it as a failed test.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        red, bold, reset = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+        lines = str(self).splitlines() or [""]
+        return [f"{red}{bold}CheckFailed{reset}: {lines[0]}", *lines[1:]]
+
+
+def passed(check: str, fn: Any, cases: int) -> None:
+    """Print the pass message of a check."""
+    name = getattr(fn, "__name__", None)
+    what = f"`{name}`" if name and name != "<lambda>" else "your answer"
+    print(f"{PASS_MARK} {check}: {what} passed all {cases} tests.")
+
+
+def _library_frame(filename: str) -> bool:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return "site-packages" in filename or "dist-packages" in filename or filename.startswith(here) or filename.startswith("<frozen")
+
+
+def _where(exc: BaseException) -> str:
+    """`` (line N: `code`)`` for the innermost frame of the student's own code, if found."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop call_student's own frame
+    own = [f for f in frames if not _library_frame(f.filename)]
+    if not own:
+        return ""
+    frame = own[-1]
+    line = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
+    return f" (in `{frame.name}`, line {frame.lineno}: `{line}`)" if line else f" (in `{frame.name}`, line {frame.lineno})"
+
+
+def fn_name(fn: Any, default: str) -> str:
+    name = getattr(fn, "__name__", None)
+    return name if name and name != "<lambda>" else default
+
+
+def call_student(fn: Callable, name: str, *args: Any, call: str | None = None, **kwargs: Any) -> Any:
+    """Call the student's ``fn``; turn stubs, crashes and ``None`` into :class:`CheckFailed`.
+
+    ``call`` describes the call in messages, e.g. ``cooc_window(docs, 5, 2)``.
+    """
+    if not callable(fn):
+        raise CheckFailed(
+            f"expected a function, got a {type(fn).__name__}: pass the function itself "
+            f"(`{name}`), not the result of calling it (`{name}(...)`)."
+        )
+    call = call or f"{name}(...)"
+    try:
+        out = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(
+            f"`{name}` is not implemented yet: replace the `raise NotImplementedError(...)` line "
+            "with your code, run that cell, then run this check again."
+        ) from None
+    except CheckFailed:
+        raise
+    except Exception as exc:  # the student's bug: report it briefly, not as a traceback soup
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise CheckFailed(
+            f"`{call}` raised {type(exc).__name__}{': ' + message if message else ''}{_where(exc)}."
+        ) from None
+    if out is None:
+        raise CheckFailed(
+            f"`{name}` returned None. If its body is still `...`, it is not implemented yet; "
+            "otherwise make sure it ends with a `return` statement."
+        )
+    return out
+
+
+def as_array(value: Any, what: str, dtype: Any = None) -> np.ndarray:
+    """A numpy array from an ndarray, a JAX array, a scipy sparse matrix or a nested list."""
+    try:
+        import scipy.sparse as sp
+
+        if sp.issparse(value):
+            value = value.toarray()
+        arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+    except Exception:
+        raise CheckFailed(f"{what} is a {type(value).__name__}; expected an array of numbers.") from None
+    if arr.dtype == object:
+        raise CheckFailed(f"{what} is a {type(value).__name__} that numpy cannot read as numbers.")
+    return arr
+
+
+def close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Same shape and all entries close (NaNs never match)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def first_matching_hint(answer: np.ndarray, variants: Iterable[tuple[Callable[[], Any], str]], rtol: float = 1e-6) -> str | None:
+    """The hint of the first typical mistake whose result equals ``answer``, if any.
+
+    Each variant is computed lazily, so expensive ones run only when needed.
+    """
+    for make, hint in variants:
+        try:
+            candidate = make()
+        except Exception:  # a variant that does not apply to this input
+            continue
+        if close(answer, candidate, rtol=rtol):
+            return hint
+    return None
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    """A number or small array printed briefly for a message."""
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.{digits}g}"
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        return f"{arr.item():.{digits}g}" if np.issubdtype(arr.dtype, np.floating) else str(arr.item())
+    return np.array2string(arr, precision=digits, separator=", ", threshold=20)
+
+
+def show_docs(docs: Sequence[Sequence[int]]) -> str:
+    """Documents as a Python literal, for messages."""
+    return "[" + ", ".join("[" + ", ".join(str(int(t)) for t in d) + "]" for d in docs) + "]"

@@ -1,0 +1,169 @@
+"""Self-checks for chapter 1 (preprocessing): building a vocabulary, mapping tokens to ids."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Callable
+
+import numpy as np
+
+from glove_lite.exercises._base import CheckFailed, as_array, call_student, fn_name, passed
+
+
+def _vocab_cases() -> list[tuple[list[list[str]], int]]:
+    """Small corpora with ties and words counted exactly min_count and min_count - 1 times."""
+    cases = [([["the", "union", "is", "strong"], ["the", "union", "the"]], 1)]
+    rng = np.random.default_rng(0)
+    for min_count, n_words in ((3, 14), (2, 25), (5, 30)):
+        words = [f"w{k:02d}" for k in range(n_words)]
+        counts = rng.integers(1, 3 * min_count, size=n_words)
+        counts[:3] = [min_count, min_count - 1 or 1, min_count]  # boundary counts and a tie
+        tokens = [w for w, c in zip(words, counts) for _ in range(int(c))]
+        rng.shuffle(tokens)
+        cut = sorted(rng.choice(np.arange(1, len(tokens)), size=2, replace=False))
+        docs = [tokens[: cut[0]], tokens[cut[0] : cut[1]], tokens[cut[1] :]]
+        cases.append((docs, min_count))
+    return cases
+
+
+def _expected_words(docs: list[list[str]], min_count: int) -> list[str]:
+    from glove_lite.preprocess import Vocabulary
+
+    return list(Vocabulary.from_documents(docs, min_count=min_count).words)
+
+
+def _one_document_only(got: list[str], docs: list[list[str]], min_count: int) -> int | None:
+    """The index of the one document whose own vocabulary ``got`` is, if any."""
+    from glove_lite.errors import VocabularyError
+
+    for k in range(len(docs) if len(docs) > 1 else 0):
+        try:
+            if got == _expected_words(docs[k : k + 1], min_count):
+                return k
+        except VocabularyError:
+            continue
+    return None
+
+
+def _as_word_list(out: Any, name: str) -> list[str]:
+    """The words in id order, from a dict word -> id, a list of words or a Vocabulary."""
+    if hasattr(out, "words") and not isinstance(out, dict):
+        out = list(out.words)
+    if isinstance(out, dict):
+        ids = list(out.values())
+        if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ids):
+            raise CheckFailed(f"`{name}` returned a dict whose values are not all integer ids.")
+        if sorted(int(i) for i in ids) != list(range(len(ids))):
+            raise CheckFailed(
+                f"`{name}` returned ids {sorted(int(i) for i in ids)[:8]}...; expected the ids 0, 1, ..., "
+                f"{len(ids) - 1}, each used once (no gaps, no repeats)."
+            )
+        out = sorted(out, key=lambda w: out[w])
+    if not isinstance(out, (list, tuple)):
+        raise CheckFailed(
+            f"`{name}` returned a {type(out).__name__}; expected a dict word -> id (or the list of words in id order)."
+        )
+    if not all(isinstance(w, str) for w in out):
+        raise CheckFailed(f"`{name}` returned something other than words (strings): {list(out)[:5]}...")
+    return list(out)
+
+
+def check_build_word_index(fn: Callable[[list[list[str]], int], Any]) -> None:
+    """Check ``fn(documents, min_count) -> {word: id}``.
+
+    Words seen at least ``min_count`` times over all documents get ids 0, 1, ... in order
+    of decreasing count, ties in alphabetical order (a list of the words in id order is
+    accepted too).
+    """
+    name = fn_name(fn, "build_word_index")
+    cases = _vocab_cases()
+    for docs, min_count in cases:
+        counts = Counter(t for d in docs for t in d)
+        call = f"{name}(documents, min_count={min_count})"
+        got = _as_word_list(call_student(fn, name, [list(d) for d in docs], min_count, call=call), name)
+        want = _expected_words(docs, min_count)
+        if len(set(got)) != len(got):
+            dup = next(w for w, c in Counter(got).items() if c > 1)
+            raise CheckFailed(f"`{call}` lists {dup!r} more than once; each word must get exactly one id.")
+        extra, missing = set(got) - set(want), set(want) - set(got)
+        if extra:
+            unknown = sorted(w for w in extra if w not in counts)
+            if unknown:
+                raise CheckFailed(f"`{call}` returned {unknown[0]!r}, which is not a word of the documents.")
+            low = sorted(extra, key=lambda w: (counts[w], w))
+            if all(counts[w] == min_count - 1 for w in low):
+                raise CheckFailed(
+                    f"`{call}` keeps {low[0]!r}, seen {counts[low[0]]} times: off by one, a word must be seen "
+                    f"at least min_count={min_count} times (>=)."
+                )
+            raise CheckFailed(
+                f"`{call}` keeps {low[0]!r}, seen only {counts[low[0]]} times; drop words seen fewer than "
+                f"min_count={min_count} times."
+            )
+        only = _one_document_only(got, docs, min_count) if got != want else None
+        one_doc_hint = f"`{call}` counts the words of document {only} only: count them over all documents."
+        if missing:
+            lost = sorted(missing, key=lambda w: (counts[w], w))
+            if all(counts[w] == min_count for w in lost):
+                raise CheckFailed(
+                    f"`{call}` drops {lost[0]!r}, seen exactly min_count={min_count} times: off by one, "
+                    "keep words seen at least min_count times (>=, not >)."
+                )
+            if only is not None:
+                raise CheckFailed(one_doc_hint)
+            raise CheckFailed(
+                f"`{call}` is missing {lost[0]!r}, seen {counts[lost[0]]} times (min_count={min_count}). "
+                "Count the words over all documents, not one."
+            )
+        if got != want and only is not None:
+            raise CheckFailed(one_doc_hint)
+        if got != want:
+            ascending = [counts[w] for w in got] == sorted(counts[w] for w in got)
+            if got == list(reversed(want)) or (ascending and len({counts[w] for w in got}) > 1):
+                raise CheckFailed(f"`{call}`: the least frequent word comes first; the most frequent word must get id 0.")
+            by_count = [counts[w] for w in got] == sorted((counts[w] for w in got), reverse=True)
+            if by_count:
+                k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+                raise CheckFailed(
+                    f"`{call}`: words with equal counts must be in alphabetical order (the order must not depend "
+                    f"on the order of the text): id {k} is {got[k]!r} but should be {want[k]!r}, both seen "
+                    f"{counts[want[k]]} times."
+                )
+            k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+            raise CheckFailed(
+                f"`{call}`: id {k} is {got[k]!r} (seen {counts[got[k]]} times) but should be {want[k]!r} "
+                f"(seen {counts[want[k]]} times): sort by decreasing count."
+            )
+    passed("check_build_word_index", fn, len(cases))
+
+
+def check_tokens_to_ids(fn: Callable[[list[str], dict[str, int]], Any]) -> None:
+    """Check ``fn(tokens, index) -> ids``: a 1-D integer array, out-of-vocabulary tokens dropped."""
+    name = fn_name(fn, "tokens_to_ids")
+    index = {"the": 0, "union": 1, "is": 2, "strong": 3, "people": 4}
+    rng = np.random.default_rng(1)
+    oov = ["zebra", "quux", "The"]
+    cases = [["the", "union", "is", "strong"], ["the", "zebra", "union", "quux", "is", "The"], []]
+    pool = list(index) + oov
+    cases += [[pool[k] for k in rng.integers(0, len(pool), size=30)] for _ in range(3)]
+    for tokens in cases:
+        call = f"{name}({tokens!r}, index)" if len(tokens) <= 6 else f"{name}(tokens, index)"
+        out = call_student(fn, name, list(tokens), dict(index), call=call)
+        got = as_array(out, f"the result of `{call}`")
+        want = np.array([index[t] for t in tokens if t in index], dtype=np.int32)
+        if got.ndim != 1:
+            raise CheckFailed(f"`{call}` returned an array of shape {got.shape}; expected a 1-D array of ids.")
+        if got.size == len(tokens) and want.size < len(tokens):
+            bad = next(t for t in tokens if t not in index)
+            raise CheckFailed(
+                f"`{call}` returned {got.size} ids for {len(tokens)} tokens, but {bad!r} is not in the vocabulary: "
+                "drop out-of-vocabulary tokens (as the reference C tool does) instead of giving them an id."
+            )
+        if got.size and not np.issubdtype(got.dtype, np.integer):
+            raise CheckFailed(f"`{call}` returned {got.dtype} values; ids must be integers (e.g. dtype=np.int32).")
+        if got.shape != want.shape or not np.array_equal(got, want):
+            raise CheckFailed(
+                f"`{call}` returned {got.tolist()[:12]}; expected {want.tolist()[:12]} "
+                "(each known token's id from `index`, in the order of the tokens)."
+            )
+    passed("check_tokens_to_ids", fn, len(cases))

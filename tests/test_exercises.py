@@ -1,0 +1,516 @@
+"""The exercises' self-checks: reference solutions pass, stubs and typical wrong answers get the intended hint.
+
+Three sources of solutions: tests/exercise_references.py (written independently of the
+chapters), the chapters' own solution cells (extracted from book/NN_name.md), and
+stubs made from the latter exactly as the student edition makes them.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import jupytext
+import numpy as np
+import pytest
+
+import glove_lite.exercises as ex
+from glove_lite.exercises import CHECKS, CheckFailed
+from glove_lite.student import has_solution_markers, stub_solutions
+
+from exercise_references import REFERENCES
+
+import exercise_references as ref
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(check_name: str, fn) -> str:
+    """The CheckFailed message of ``check_name(fn)``; fails the test if the check passes."""
+    with pytest.raises(CheckFailed) as info:
+        getattr(ex, check_name)(fn)
+    return str(info.value)
+
+
+# --------------------------------------------------------------------------- references and stubs
+
+
+def test_every_check_has_a_reference():
+    assert set(REFERENCES) == set(CHECKS)
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+def test_reference_passes(check_name, capsys):
+    getattr(ex, check_name)(REFERENCES[check_name])
+    out = capsys.readouterr().out
+    assert out.startswith("\u2714 " + check_name) and "passed all" in out
+
+
+def _raising_stub(*args, **kwargs):
+    # YOUR CODE HERE
+    raise NotImplementedError("exercise: write your solution here")
+
+
+def _ellipsis_stub(*args, **kwargs):
+    ...
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+def test_raising_stub_is_not_implemented_yet(check_name):
+    message = run_check(check_name, _raising_stub)
+    assert "is not implemented yet" in message and "NotImplementedError" in message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+def test_ellipsis_stub_returns_none(check_name):
+    message = run_check(check_name, _ellipsis_stub)
+    assert "returned None" in message and "not implemented yet" in message
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+def test_result_instead_of_function(check_name):
+    assert "pass the function itself" in run_check(check_name, 42)
+
+
+def test_crash_in_student_code_is_reported_briefly():
+    def cooc_window(documents, vocab_size, window_size):
+        X = np.zeros((vocab_size, vocab_size))
+        for ids in documents:
+            for p in range(len(ids)):
+                X[ids[p], ids[p + 1]] += 1.0  # IndexError at the end of the document
+        return X
+
+    message = run_check("check_cooc_window", cooc_window)
+    assert message.startswith("`cooc_window(documents, 3, 1)` raised IndexError")
+    assert "X[ids[p], ids[p + 1]] += 1.0" in message
+
+
+def test_checkfailed_renders_without_traceback():
+    lines = CheckFailed("a hint\nsecond line")._render_traceback_()
+    assert "CheckFailed" in lines[0] and "a hint" in lines[0] and lines[1] == "second line"
+    assert isinstance(CheckFailed("x"), AssertionError)
+
+
+def test_checks_never_show_reference_source():
+    """A failure message quotes no line of the library's reference code."""
+    import inspect
+
+    from glove_lite import cooccur, loss
+
+    source_lines = {
+        line.strip()
+        for module in (cooccur, loss)
+        for line in inspect.getsource(module).splitlines()
+        if len(line.strip()) > 25
+    }
+    for check_name, wrong, _ in WRONG_ANSWERS:
+        message = run_check(check_name, wrong)
+        assert not any(line in message for line in source_lines), message
+
+
+# --------------------------------------------------------------------------- typical wrong answers
+
+
+def vocab_gt(documents, min_count):
+    counts = Counter(t for d in documents for t in d)
+    kept = sorted((w for w, c in counts.items() if c > min_count), key=lambda w: (-counts[w], w))
+    return {w: i for i, w in enumerate(kept)}
+
+
+def vocab_one_doc(documents, min_count):
+    return ref.build_word_index(documents[:1], min_count)
+
+
+def vocab_unsorted_ties(documents, min_count):
+    counts = Counter(t for d in documents for t in d)
+    kept = [w for w, c in counts.most_common() if c >= min_count]  # ties in order of appearance
+    return {w: i for i, w in enumerate(kept)}
+
+
+def vocab_ascending(documents, min_count):
+    words = sorted(ref.build_word_index(documents, min_count), key=lambda w: 0)  # keep dict order
+    return list(reversed(words))
+
+
+def ids_keep_oov(tokens, index):
+    return np.array([index.get(t, 0) for t in tokens], dtype=np.int32)
+
+
+def ids_float(tokens, index):
+    return np.array([index[t] for t in tokens if t in index], dtype=np.float64)
+
+
+def _cooc_loop(documents, V, window, weight=lambda d: 1.0 / d, stop=0, both=True, diag_once=False, dtype=np.float64):
+    X = np.zeros((V, V), dtype=dtype)
+    for ids in documents:
+        for p in range(len(ids)):
+            for q in range(p + 1, min(p + window + 1 + stop, len(ids))):
+                X[ids[p], ids[q]] += weight(q - p)
+                if both and not (diag_once and ids[p] == ids[q]):
+                    X[ids[q], ids[p]] += weight(q - p)
+    return X
+
+
+def cooc_window_plus_one(documents, V, window):
+    return _cooc_loop(documents, V, window, stop=1)
+
+
+def cooc_window_minus_one(documents, V, window):
+    return _cooc_loop(documents, V, window, stop=-1)
+
+
+def cooc_unweighted(documents, V, window):
+    return _cooc_loop(documents, V, window, weight=lambda d: 1.0)
+
+
+def cooc_one_way(documents, V, window):
+    return _cooc_loop(documents, V, window, both=False)
+
+
+def cooc_crosses_documents(documents, V, window):
+    return _cooc_loop([np.concatenate(documents)], V, window)
+
+
+def cooc_diagonal_once(documents, V, window):
+    return _cooc_loop(documents, V, window, diag_once=True)
+
+
+def cooc_wrong_shape(documents, V, window):
+    return _cooc_loop(documents, V + 1, window)
+
+
+def cooc32_unweighted(documents, V, window):
+    return _cooc_loop(documents, V, window, weight=lambda d: 1.0, dtype=np.float32)
+
+
+def cooc_float32_drift(documents, V, window):
+    return ref.cooc_float32(documents, V, window)
+
+
+def cooc_float64_cast(documents, V, window):
+    return ref.cooc_window(documents, V, window).astype(np.float32)
+
+
+def cooc_float64_for_float32(documents, V, window):
+    return ref.cooc_window(documents, V, window)
+
+
+def weighting_no_cap(x, xmax=100.0, alpha=0.75):
+    return (x / xmax) ** alpha
+
+
+def weighting_no_alpha(x, xmax=100.0, alpha=0.75):
+    return jnp.where(x < xmax, x / xmax, 1.0)
+
+
+def weighting_defaults_only(x, xmax=100.0, alpha=0.75):
+    return jnp.where(x < 100.0, (x / 100.0) ** 0.75, 1.0)
+
+
+def weighting_python_if(x, xmax=100.0, alpha=0.75):
+    if x < xmax:
+        return (x / xmax) ** alpha
+    return 1.0
+
+
+def loss_mean(params, i, j, x):
+    return ref.glove_loss(params, i, j, x) / i.shape[0]
+
+
+def loss_unweighted(params, i, j, x):
+    W, Wt, b, bt = params
+    return jnp.sum((jnp.sum(W[i] * Wt[j], axis=1) + b[i] + bt[j] - jnp.log(x)) ** 2)
+
+
+def loss_no_log(params, i, j, x):
+    W, Wt, b, bt = params
+    return jnp.sum(ref.weighting_fn(x) * (jnp.sum(W[i] * Wt[j], axis=1) + b[i] + bt[j] - x) ** 2)
+
+
+def loss_no_biases(params, i, j, x):
+    W, Wt, b, bt = params
+    return jnp.sum(ref.weighting_fn(x) * (jnp.sum(W[i] * Wt[j], axis=1) - jnp.log(x)) ** 2)
+
+
+def loss_per_pair(params, i, j, x):
+    W, Wt, b, bt = params
+    return ref.weighting_fn(x) * (jnp.sum(W[i] * Wt[j], axis=1) + b[i] + bt[j] - jnp.log(x)) ** 2
+
+
+def loss_w_twice(params, i, j, x):
+    W, Wt, b, bt = params
+    return jnp.sum(ref.weighting_fn(x) * (jnp.sum(W[i] * W[j], axis=1) + b[i] + bt[j] - jnp.log(x)) ** 2)
+
+
+def loss_numpy(params, i, j, x):
+    W, Wt, b, bt = (np.asarray(p) for p in params)
+    i, j, x = np.asarray(i), np.asarray(j), np.asarray(x)
+    f = np.where(x < 100, (x / 100) ** 0.75, 1.0)
+    return float(np.sum(f * (np.sum(W[i] * Wt[j], axis=1) + b[i] + bt[j] - np.log(x)) ** 2))
+
+
+def grads_no_two(params, i, j, x):
+    return tuple(g / 2 for g in ref.glove_grads(params, i, j, x))
+
+
+def grads_fancy_add(params, i, j, x):
+    W, Wt, b, bt = params
+    r = np.sum(W[i] * Wt[j], axis=1) + b[i] + bt[j] - np.log(x)
+    g = 2 * np.asarray(ref.weighting_fn(x)) * r
+    dW, dWt, db, dbt = (np.zeros_like(p) for p in params)
+    dW[i] += g[:, None] * Wt[j]
+    dWt[j] += g[:, None] * W[i]
+    db[i] += g
+    dbt[j] += g
+    return dW, dWt, db, dbt
+
+
+def grads_sign(params, i, j, x):
+    return tuple(-g for g in ref.glove_grads(params, i, j, x))
+
+
+def init_same_key(key, V, dim):
+    W = (jax.random.uniform(key, (V, dim)) - 0.5) / dim
+    W_tilde = (jax.random.uniform(key, (V, dim)) - 0.5) / dim
+    return W, W_tilde, jnp.zeros(V), jnp.zeros(V)
+
+
+def init_no_dim(key, V, dim):
+    k1, k2 = jax.random.split(key)
+    return jax.random.uniform(k1, (V, dim)) - 0.5, jax.random.uniform(k2, (V, dim)) - 0.5, jnp.zeros(V), jnp.zeros(V)
+
+
+def init_numpy_global(key, V, dim):
+    return (np.random.uniform(-0.5, 0.5, (V, dim)) / dim, np.random.uniform(-0.5, 0.5, (V, dim)) / dim,
+            np.zeros(V), np.zeros(V))
+
+
+def adagrad_before(param, grad, accum, lr):
+    return param - lr * grad / np.sqrt(accum), accum + grad**2
+
+
+def adagrad_no_sqrt(param, grad, accum, lr):
+    accum = accum + grad**2
+    return param - lr * grad / accum, accum
+
+
+def adagrad_forgot_accum(param, grad, accum, lr):
+    return param - lr * grad / np.sqrt(accum + grad**2), accum
+
+
+def neighbors_with_self(vectors, words, word, k):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return [words[i] for i in np.argsort(-(unit @ unit[words.index(word)]))[:k]]
+
+
+def neighbors_dot(vectors, words, word, k):
+    sims = vectors @ vectors[words.index(word)]
+    return [words[i] for i in np.argsort(-sims) if words[i] != word][:k]
+
+
+def neighbors_ascending(vectors, words, word, k):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return [words[i] for i in np.argsort(unit @ unit[words.index(word)]) if words[i] != word][:k]
+
+
+def analogy_no_exclusion(vectors, words, a, b, c):  # d2l's get_analogy
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    ia, ib, ic = (words.index(w) for w in (a, b, c))
+    return words[int(np.argmax(unit @ (unit[ib] - unit[ia] + unit[ic])))]
+
+
+def analogy_direction(vectors, words, a, b, c):
+    return ref.analogy(vectors, words, b, a, c)
+
+
+def analogy_raw(vectors, words, a, b, c):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    ia, ib, ic = (words.index(w) for w in (a, b, c))
+    sims = unit @ (vectors[ib] - vectors[ia] + vectors[ic])
+    sims[[ia, ib, ic]] = -np.inf
+    return words[int(np.argmax(sims))]
+
+
+def spearman_pearson(x, y):
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def spearman_ordinal(x, y):
+    return float(np.corrcoef(np.argsort(np.argsort(x)), np.argsort(np.argsort(y)))[0, 1])
+
+
+def spearman_tuple(x, y):
+    return ref.spearman(x, y), 0.0
+
+
+def similarity_no_skip(vectors, words, pairs):
+    index = {w: i for i, w in enumerate(words)}
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    model = [unit[index[a.lower()]] @ unit[index[b.lower()]] if a.lower() in index and b.lower() in index else 0.0
+             for a, b, _ in pairs]
+    return ref.spearman(model, [s for _, _, s in pairs]), len(pairs)
+
+
+def similarity_case(vectors, words, pairs):
+    return ref.similarity_score(vectors, words, [(a, b, s) for a, b, s in pairs if a == a.lower()])
+
+
+def similarity_dot(vectors, words, pairs):
+    index = {w: i for i, w in enumerate(words)}
+    model, human = [], []
+    for a, b, s in pairs:
+        a, b = a.lower(), b.lower()
+        if a in index and b in index:
+            model.append(vectors[index[a]] @ vectors[index[b]])
+            human.append(s)
+    return ref.spearman(model, human), len(model)
+
+
+WRONG_ANSWERS = [
+    ("check_build_word_index", vocab_gt, "off by one"),
+    ("check_build_word_index", vocab_one_doc, "over all documents"),
+    ("check_build_word_index", vocab_unsorted_ties, "alphabetical order"),
+    ("check_build_word_index", vocab_ascending, "least frequent word comes first"),
+    ("check_tokens_to_ids", ids_keep_oov, "drop out-of-vocabulary tokens"),
+    ("check_tokens_to_ids", ids_float, "must be integers"),
+    ("check_cooc_window", cooc_window_plus_one, "off by one in the window: you count pairs up to distance"),
+    ("check_cooc_window", cooc_window_minus_one, "off by one in the window: you stop one short"),
+    ("check_cooc_window", cooc_unweighted, "forgot the 1/d weighting"),
+    ("check_cooc_window", cooc_one_way, "so X is symmetric"),
+    ("check_cooc_window", cooc_crosses_documents, "cross document boundaries"),
+    ("check_cooc_window", cooc_diagonal_once, "only the diagonal is wrong"),
+    ("check_cooc_window", cooc_wrong_shape, "has shape (4, 4); expected"),
+    ("check_cooc_window", cooc_float32_drift, "drift from the exact ones"),
+    ("check_cooc_float32", cooc_float64_cast, "rounded once to float32"),
+    ("check_cooc_float32", cooc_float64_for_float32, "dtype=np.float32"),
+    ("check_cooc_float32", cooc32_unweighted, "forgot the 1/d weighting"),
+    ("check_weighting_fn", weighting_no_cap, "forgot the cap"),
+    ("check_weighting_fn", weighting_no_alpha, "forgot the exponent alpha"),
+    ("check_weighting_fn", weighting_defaults_only, "ignore the xmax and alpha arguments"),
+    ("check_weighting_fn", weighting_python_if, "truth value of an array"),
+    ("check_glove_loss", loss_mean, "averaged over the batch"),
+    ("check_glove_loss", loss_unweighted, "forgot the weighting f(X_ij)"),
+    ("check_glove_loss", loss_no_log, "the target is log X_ij"),
+    ("check_glove_loss", loss_no_biases, "forgot the biases"),
+    ("check_glove_loss", loss_per_pair, "one value per pair"),
+    ("check_glove_loss", loss_w_twice, "W_tilde[cooc_j], not W[cooc_j]"),
+    ("check_glove_loss", loss_numpy, "jax.grad cannot differentiate"),
+    ("check_glove_grads", grads_no_two, "the derivative of r^2 is 2 r"),
+    ("check_glove_grads", grads_fancy_add, "np.add.at"),
+    ("check_glove_grads", grads_sign, "wrong sign"),
+    ("check_init_params", init_same_key, "same key"),
+    ("check_init_params", init_no_dim, "divide by dim"),
+    ("check_init_params", init_numpy_global, "not from numpy's or Python's global generator"),
+    ("check_adagrad_step", adagrad_before, "already includes this step's grad**2"),
+    ("check_adagrad_step", adagrad_no_sqrt, "square root of the accumulated sum"),
+    ("check_adagrad_step", adagrad_forgot_accum, "did not change"),
+    ("check_nearest_neighbors", neighbors_with_self, "its own nearest neighbour"),
+    ("check_nearest_neighbors", neighbors_dot, "dot product"),
+    ("check_nearest_neighbors", neighbors_ascending, "least similar"),
+    ("check_analogy", analogy_no_exclusion, "one of the query words"),
+    ("check_analogy", analogy_direction, "not a - b + c"),
+    ("check_analogy", analogy_raw, "normalise the vectors"),
+    ("check_spearman", spearman_pearson, "Pearson's correlation of the values"),
+    ("check_spearman", spearman_ordinal, "average of their ranks"),
+    ("check_spearman", spearman_tuple, "return just the correlation"),
+    ("check_similarity_score", similarity_no_skip, "skip those pairs"),
+    ("check_similarity_score", similarity_case, "lowercased"),
+    ("check_similarity_score", similarity_dot, "not by the raw dot product"),
+]
+
+
+@pytest.mark.parametrize("check_name, wrong, hint", WRONG_ANSWERS, ids=[w.__name__ for _, w, _ in WRONG_ANSWERS])
+def test_wrong_answer_gets_hint(check_name, wrong, hint):
+    message = run_check(check_name, wrong)
+    assert hint in message, message
+
+
+def test_every_check_has_wrong_answers():
+    assert {c for c, _, _ in WRONG_ANSWERS} == set(CHECKS)
+
+
+# --------------------------------------------------------------------------- the chapters' own solutions
+
+GATED_START = re.compile(r"^```+\{solution-start\}\s+(\S+)", re.MULTILINE)
+CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", re.MULTILINE)
+
+
+def _chapter_paths() -> list[Path]:
+    from glove_lite.student import chapters
+
+    return [REPO_ROOT / f"{c}.md" for c in chapters(REPO_ROOT)]
+
+
+def chapter_exercises(path: Path) -> list[dict]:
+    """Each checked exercise of a chapter: its marked solution cells and its check cell.
+
+    A solution block is the code between ``{solution-start} label`` and ``{solution-end}``;
+    its check is the first following code cell that calls ``check_...``.
+    """
+    nb = jupytext.read(path, fmt="md:myst")
+    imports: list[str] = []
+    found: list[dict] = []
+    current: dict | None = None
+    pending: list[dict] = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = GATED_START.search(cell.source)
+            if m:
+                current = {"label": m[1], "solutions": [], "check": None}
+            if current is not None and "{solution-end}" in cell.source:
+                if current["solutions"]:
+                    pending.append(current)
+                current = None
+            continue
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            tree = None
+        if tree is not None and tree.body and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body):
+            imports.append(cell.source)
+        if current is not None and has_solution_markers(cell.source):
+            current["solutions"].append(cell.source)
+        elif current is None and pending and CHECK_CALL.search(cell.source):
+            for exercise in pending:
+                exercise["check"] = cell.source
+                exercise["imports"] = list(imports)
+                found.append(exercise)
+            pending = []
+    return found
+
+
+CHAPTER_EXERCISES = [(p.stem, e) for p in _chapter_paths() if p.exists() for e in chapter_exercises(p)]
+
+
+@pytest.mark.parametrize("chapter_name, exercise", CHAPTER_EXERCISES, ids=[e["label"] for _, e in CHAPTER_EXERCISES])
+def test_chapter_solution_passes_its_check(chapter_name, exercise, capsys):
+    namespace: dict = {}
+    for source in exercise["imports"] + exercise["solutions"]:
+        exec(compile(source, f"<{chapter_name} {exercise['label']}>", "exec"), namespace)
+    exec(compile(exercise["check"], f"<{chapter_name} check>", "exec"), namespace)
+    assert "\u2714" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("chapter_name, exercise", CHAPTER_EXERCISES, ids=[e["label"] for _, e in CHAPTER_EXERCISES])
+def test_chapter_stub_fails_its_check(chapter_name, exercise):
+    namespace: dict = {}
+    for source in exercise["imports"]:
+        exec(source, namespace)
+    for source in exercise["solutions"]:
+        exec(compile(stub_solutions(source, "write your solution here"), "<stub>", "exec"), namespace)
+    with pytest.raises((CheckFailed, NotImplementedError)) as info:
+        exec(compile(exercise["check"], f"<{chapter_name} check>", "exec"), namespace)
+    if isinstance(info.value, CheckFailed):
+        assert "not implemented yet" in str(info.value)
+
+
+def test_every_check_is_used_by_a_chapter():
+    used = {name for _, e in CHAPTER_EXERCISES for name in CHECK_CALL.findall(e["check"])}
+    assert used == set(CHECKS), f"checks without a chapter exercise: {sorted(set(CHECKS) - used)}"
