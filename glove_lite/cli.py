@@ -92,7 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                          batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method, seed=args.seed)
     start = time.perf_counter()
     documents = load_corpus(args.corpus)
-    tokens = tokenize_documents(documents, cache=not args.no_cache, progress=not args.quiet)
+    tokens = tokenize_documents(documents, cache=not args.no_cache, progress=not args.quiet, workers=os.cpu_count() or 1)
     vocab = tokens.vocabulary(min_count=args.min_count, max_size=args.max_vocab)
     X = build_cooc_matrix(tokens.to_ids(vocab), len(vocab), args.window)
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))

@@ -209,7 +209,7 @@ def plot_loss_curve(
     fig = new_figure(
         title=title,
         xaxis_title="epoch",
-        yaxis_title="mean weighted squared error per non-zero",
+        yaxis_title="loss (mean per non-zero of X)",
         showlegend=len(runs) > 1,
     )
     for name, values in runs.items():
@@ -241,10 +241,11 @@ def reduce_umap(
     if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 2:
         raise GloveLiteError(f"n_neighbors={n_neighbors!r}; expected an integer >= 2")
     data = np.stack([vectors[w] for w in words])  # raises UnknownWordError
-    import umap  # slow to import (numba); only needed here
-
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state", small-data notes
+        # umap's import warns about tqdm widgets; fitting warns "n_jobs overridden by random_state".
+        warnings.simplefilter("ignore")
+        import umap  # slow to import (numba); only needed here
+
         reducer = umap.UMAP(
             n_neighbors=min(n_neighbors, len(words) - 1),
             n_components=2,
@@ -263,12 +264,14 @@ def plot_neighbors(
     k: int = 10,
     n_neighbors: int = 15,
     random_state: int = 0,
+    min_dist: float = 0.5,
     title: str | None = None,
     height: int = 560,
 ) -> go.Figure:
     """UMAP map of each centre word with its ``k`` nearest neighbours, one colour per centre.
 
-    All words are embedded together, so distances between groups mean something. A word
+    All words are embedded together, so the groups share one map; ``min_dist`` (UMAP's,
+    larger than its default 0.1) keeps labelled points apart. A word
     that is a neighbour of several centres is drawn once, in the first centre's group;
     centre words are drawn larger. Hover shows the cosine similarity to the centre.
     """
@@ -286,7 +289,7 @@ def plot_neighbors(
                 placed.add(w)
                 groups[c].append((w, sim))
     words = [w for g in groups.values() for w, _ in g]
-    coords = reduce_umap(wv, words, n_neighbors=n_neighbors, random_state=random_state)
+    coords = reduce_umap(wv, words, n_neighbors=n_neighbors, random_state=random_state, min_dist=min_dist)
     where = {w: i for i, w in enumerate(words)}
     fig = new_figure(
         title=title or f"Nearest neighbours (k = {k}), UMAP of the word vectors",

@@ -10,8 +10,8 @@ chapters listed in ``_toc.yml`` (their MyST-markdown text, via Jupytext) and wri
 * everything inside a gated ``{solution-start}`` ... ``{solution-end}`` block is removed
   (explanations, and code cells without markers), except the stubbed marker cells;
 * ``{solution}`` blocks (prose solutions) are removed;
-* ``{exercise}`` blocks become plain Markdown ("**Exercise 2.1** ..."), readable in any
-  Jupyter; the self-check cells stay.
+* ``{exercise}`` blocks become plain Markdown ("**Exercise 4** ...", numbered as in the
+  book), readable in any Jupyter; the self-check cells stay.
 
 ``--nbgrader DIR`` also writes instructor notebooks for nbgrader: the same cells with the
 solution regions kept and nbgrader metadata on them (solution cells, and the check
@@ -178,8 +178,7 @@ def _exercise_markdown(block: list[str], state: _State) -> list[str]:
             options_done = True
         text.append(line)
     state.exercise_count += 1
-    number = f"{int(state.chapter)}.{state.exercise_count}" if state.chapter.isdigit() else str(state.exercise_count)
-    title = f"**Exercise {number}**" + (f" ({args})" if args else "")
+    title = f"**Exercise {state.exercise_count}**" + (f" ({args})" if args else "")
     anchor = [f'<a id="{label}"></a>', ""] if label else []
     while text and not text[0].strip():
         text.pop(0)
@@ -234,16 +233,18 @@ def _nbgrader(cell_type: str, grade_id: str, solution: bool, grade: bool) -> dic
     return meta
 
 
-def convert_notebook(nb: Any, chapter: str = "", keep_solutions: bool = False) -> Any:
+def convert_notebook(nb: Any, chapter: str = "", keep_solutions: bool = False, first_exercise: int = 1) -> Any:
     """The student edition of a parsed notebook (an ``nbformat`` v4 notebook; not modified).
 
     With ``keep_solutions`` the marked solution regions stay and cells get nbgrader
     metadata (the instructor's source notebook for nbgrader); prose solutions and
-    unmarked solution code are removed either way.
+    unmarked solution code are removed either way. Exercises are numbered from
+    ``first_exercise`` on, as the book numbers them (one count over all chapters).
+    The number of exercises is stored in ``metadata["glove_lite"]["exercises"]``.
     """
     import nbformat
 
-    state = _State(chapter)
+    state = _State(chapter, exercise_count=first_exercise - 1)
     cells = []
     last_label = None
     for index, cell in enumerate(nb.cells):
@@ -281,6 +282,8 @@ def convert_notebook(nb: Any, chapter: str = "", keep_solutions: bool = False) -
     out = nbformat.v4.new_notebook(cells=cells)
     metadata = copy.deepcopy(dict(nb.metadata))
     metadata.pop("jupytext", None)  # the edition is a plain notebook, paired with nothing
+    metadata["glove_lite"] = {"edition": "nbgrader-source" if keep_solutions else "student",
+                              "exercises": state.exercise_count - (first_exercise - 1)}
     out.metadata.update(metadata)
     note = (
         "> **Student edition.** The exercises at the end of this notebook have their solutions removed. "
@@ -341,17 +344,20 @@ def build(root: Path, output: Path, nbgrader: Path | None = None) -> list[Path]:
     output.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     names = chapters(root)
+    first = 1
     if not names:
         raise StudentEditionError(f"{root / '_toc.yml'} lists no chapters (book/NN_name)")
     for chapter in names:
         number = CHAPTER_RE.match(chapter)[1]
         nb = read_chapter(root, chapter)
         target = output / f"{Path(chapter).name}.ipynb"
-        _write(convert_notebook(nb, number), target)
+        student = convert_notebook(nb, number, first_exercise=first)
+        _write(student, target)
         written.append(target)
         if nbgrader is not None:
             Path(nbgrader).mkdir(parents=True, exist_ok=True)
-            _write(convert_notebook(nb, number, keep_solutions=True), Path(nbgrader) / target.name)
+            _write(convert_notebook(nb, number, keep_solutions=True, first_exercise=first), Path(nbgrader) / target.name)
+        first += student.metadata["glove_lite"]["exercises"]
     for stale in output.glob("[0-9][0-9]_*.ipynb"):
         if stale not in written:
             stale.unlink()

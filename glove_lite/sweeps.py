@@ -74,7 +74,7 @@ class SweepPlan:
     epochs: int = 25
     curve_epochs: int = 50
     curve_every: int = 5
-    seeds: tuple[int, ...] = (0, 1, 2)
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     sgns_epochs: int = 5
     ppmi_p: tuple[float, ...] = (0.0, 0.5)
     sweep_ppmi_p: float = 0.5  # the PPMI-SVD variant drawn beside GloVe in the sweeps

@@ -30,11 +30,14 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-# The only outside hosts a page may ask for: MathJax's CDN (Sphinx's default on
-# pages with math). The test blocks them; a reader online gets them.
-ALLOWED_EXTERNAL_HOSTS = {"cdn.jsdelivr.net"}
+# No outside host at all: plotly.js and MathJax are served by the book itself.
+ALLOWED_EXTERNAL_HOSTS: set[str] = set()
 FIGURES_DRAWN = """() => [...document.querySelectorAll('.plotly-graph-div')].every(
     gd => gd._fullLayout && gd.querySelector('svg.main-svg'))"""
+HAS_MATH = "() => document.querySelectorAll('.math').length > 0"
+# Every math element typeset by MathJax (served offline from _static/mathjax).
+MATH_TYPESET = """() => [...document.querySelectorAll('.math')].every(
+    el => el.querySelector('mjx-container'))"""
 FIGURE_COLORS = """() => [...document.querySelectorAll('.plotly-graph-div')].map(gd => ({
     id: gd.id,
     paper: gd._fullLayout.paper_bgcolor,
@@ -166,6 +169,9 @@ def test_page(browser: object, server: str, book_page: str) -> None:
     tab, log = open_page(browser, url)
     try:
         assert_clean(log, url)
+        if tab.evaluate(HAS_MATH):
+            tab.wait_for_function(MATH_TYPESET, timeout=20_000)
+            assert_clean(log, url)
         before = tab.evaluate(FIGURE_COLORS)
         if not before:
             return

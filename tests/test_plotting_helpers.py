@@ -122,3 +122,9 @@ def test_similarity_heatmap(clustered):
         plot_similarity_heatmap(clustered, ["a0", "zebra"])
     with pytest.raises(GloveLiteError, match="at least 2"):
         plot_similarity_heatmap(clustered, ["a0"])
+
+
+def test_plot_neighbors_passes_min_dist_to_umap(clustered):
+    tight = plot_neighbors(clustered, ["a0", "b0"], k=5, n_neighbors=5, min_dist=0.0)
+    loose = plot_neighbors(clustered, ["a0", "b0"], k=5, n_neighbors=5, min_dist=0.9)
+    assert list(tight.data[0].x) != list(loose.data[0].x)

@@ -8,6 +8,9 @@
   plotly.js. myst-nb cannot render plotly's own mime type and would otherwise
   drop the figure silently (its ``unknown_mime_type`` warning is suppressed in
   ``_config.yml`` because ``show`` emits that mime type for JupyterLab).
+* Serves MathJax offline too: the MathJax 3 build shipped by the
+  ``django-static-mathjax`` package (import name ``mathjax``, static files only)
+  is copied into ``_static/mathjax``; ``_config.yml`` points ``mathjax_path`` at it.
 * Works around a console error of the stock Jupyter Book 1.0.4 stack: inline
   scripts such as sphinx-thebe 0.3.1's ``const THEBE_JS_URL = ...`` reach each
   page twice ("Identifier 'THEBE_JS_URL' has already been declared").
@@ -129,6 +132,28 @@ def copy_plotly_js(app: Sphinx) -> None:
         logger.info(f"[glove_book] copied {source} -> {target}")
 
 
+def mathjax_source() -> Path:
+    """The MathJax 3 ``es5`` folder shipped by the ``django-static-mathjax`` package."""
+    try:
+        import mathjax
+    except ImportError as exc:
+        raise RuntimeError(
+            "the book serves MathJax offline from the 'django-static-mathjax' package; "
+            "install the book extra: pip install -e '.[book]'"
+        ) from exc
+    return Path(mathjax.__file__).resolve().parent / "static" / "mathjax" / "es5"
+
+
+def copy_mathjax(app: Sphinx) -> None:
+    """Copy MathJax into the HTML build's ``_static/mathjax`` (never committed)."""
+    if app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / "mathjax"
+    if not (target / "tex-chtml.js").exists():
+        shutil.copytree(mathjax_source(), target, dirs_exist_ok=True)
+        logger.info(f"[glove_book] copied MathJax -> {target}")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension's event handlers."""
     app.connect("builder-inited", add_static_path)
@@ -136,4 +161,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_figure_scripts)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("builder-inited", copy_plotly_js)
+    app.connect("builder-inited", copy_mathjax)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -39,6 +39,14 @@ def passed(check: str, fn: Any, cases: int) -> None:
     print(f"{PASS_MARK} {check}: {what} passed all {cases} tests.")
 
 
+#: Hints added to the message of an error raised inside the student's code.
+KNOWN_ERRORS = (
+    ("truth value of an array", "an `if` cannot test a whole array at once: use np.where / jnp.where (or np.minimum)."),
+    ("TracerBoolConversionError", "an `if` cannot test a traced JAX array: use jnp.where."),
+    ("unhashable type", "a list or array was used as a dict key or set element."),
+)
+
+
 def _library_frame(filename: str) -> bool:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return "site-packages" in filename or "dist-packages" in filename or filename.startswith(here) or filename.startswith("<frozen")
@@ -82,8 +90,10 @@ def call_student(fn: Callable, name: str, *args: Any, call: str | None = None, *
         raise
     except Exception as exc:  # the student's bug: report it briefly, not as a traceback soup
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        hint = next((h for key, h in KNOWN_ERRORS if key in message or key == type(exc).__name__), None)
         raise CheckFailed(
             f"`{call}` raised {type(exc).__name__}{': ' + message if message else ''}{_where(exc)}."
+            + (f"\nHint: {hint}" if hint else "")
         ) from None
     if out is None:
         raise CheckFailed(
@@ -136,6 +146,8 @@ def fmt(x: Any, digits: int = 4) -> str:
     arr = np.asarray(x)
     if arr.ndim == 0:
         return f"{arr.item():.{digits}g}" if np.issubdtype(arr.dtype, np.floating) else str(arr.item())
+    if arr.ndim == 1 and arr.size <= 12:
+        return "[" + ", ".join(f"{v:.{digits}g}" if isinstance(v, float) else str(v) for v in arr.tolist()) + "]"
     return np.array2string(arr, precision=digits, separator=", ", threshold=20)
 
 
