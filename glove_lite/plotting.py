@@ -229,8 +229,9 @@ def reduce_umap(
 ) -> np.ndarray:
     """2-D UMAP coordinates (n, 2) of ``words``, cosine metric, rounded to ``decimals``.
 
-    A fixed ``random_state`` makes UMAP deterministic (and single-threaded); ``n_neighbors``
-    is capped at ``len(words) - 1``. Unknown words raise :class:`~glove_lite.errors.UnknownWordError`.
+    A fixed ``random_state`` makes UMAP deterministic (and single-threaded);
+    ``n_neighbors`` is capped at ``len(words) - 1``. Unknown words raise
+    :class:`~glove_lite.errors.UnknownWordError`.
     """
     words = list(words)
     if len(set(words)) != len(words):
@@ -238,11 +239,12 @@ def reduce_umap(
         raise GloveLiteError(f"the word {dup!r} appears twice; expected distinct words")
     if len(words) < 4:
         raise GloveLiteError(f"{len(words)} words; UMAP needs at least 4")
-    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 2:
+    is_int = isinstance(n_neighbors, (int, np.integer)) and not isinstance(n_neighbors, bool)
+    if not is_int or n_neighbors < 2:
         raise GloveLiteError(f"n_neighbors={n_neighbors!r}; expected an integer >= 2")
     data = np.stack([vectors[w] for w in words])  # raises UnknownWordError
     with warnings.catch_warnings():
-        # umap's import warns about tqdm widgets; fitting warns "n_jobs overridden by random_state".
+        # Importing umap warns about tqdm widgets, fitting about n_jobs and random_state.
         warnings.simplefilter("ignore")
         import umap  # slow to import (numba); only needed here
 

@@ -8,7 +8,8 @@ chapters listed in ``_toc.yml`` (their MyST-markdown text, via Jupytext) and wri
   replaced by ``raise NotImplementedError(...)`` at the same indentation, so a function's
   signature and docstring stay and its body becomes a stub;
 * everything inside a gated ``{solution-start}`` ... ``{solution-end}`` block is removed
-  (explanations, and code cells without markers), except the stubbed marker cells;
+  (explanations, and code cells without markers), except the stubbed marker cells; an
+  empty code cell ("# Your code here") takes the place of removed code;
 * ``{solution}`` blocks (prose solutions) are removed;
 * ``{exercise}`` blocks become plain Markdown ("**Exercise 4** ...", numbered as in the
   book), readable in any Jupyter; the self-check cells stay.
@@ -35,7 +36,7 @@ CHAPTER_RE = re.compile(r"^book/(\d\d)_[a-z0-9_]+$")
 FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})(?P<info>.*)$")
 DIRECTIVE_RE = re.compile(r"^\s*\{(?P<name>[a-zA-Z0-9_:-]+)\}\s*(?P<args>.*)$")
 CHECK_CALL_RE = re.compile(r"^\s*check_\w+\(", re.MULTILINE)
-SOLUTION_DIRECTIVES = {"solution", "solution-start", "solution-end"}
+PLACEHOLDER = "# Your code here\n"
 
 README = """\
 # glove-lite: the exercises (student edition)
@@ -262,7 +263,11 @@ def convert_notebook(nb: Any, chapter: str = "", keep_solutions: bool = False, f
         marked = has_solution_markers(source)
         label = state.in_solution
         if label is not None and not marked:
-            continue  # solution code without markers: removed entirely
+            # Solution code without markers is removed entirely; one empty cell takes the
+            # place of each run of removed cells, for the student's own code.
+            if not (cells and cells[-1].cell_type == "code" and cells[-1].source == PLACEHOLDER):
+                cells.append(nbformat.v4.new_code_cell(PLACEHOLDER))
+            continue
         metadata = copy.deepcopy(cell.metadata)
         for key in ("execution", "collapsed", "scrolled"):
             metadata.pop(key, None)

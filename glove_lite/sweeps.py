@@ -13,7 +13,10 @@ What it computes (defaults: full SOTU corpus, min count 10, window 10, 100 dimen
 * ``systems``: GloVe with AdaGrad and with Adam, PPMI-SVD with eigenvalue weighting
   p = 0 and p = 0.5 on the same co-occurrence matrix, and word2vec skip-gram with
   negative sampling (gensim, one worker so that it is reproducible) on the same tokens
-  and vocabulary: each with every benchmark score, its coverage and its training seconds.
+  and vocabulary: each with every benchmark score, its coverage and its training time,
+  both wall-clock seconds (``train_seconds``) and CPU seconds of this process over all
+  its threads (``cpu_seconds``). CPU seconds hardly change when other jobs share the
+  machine; wall-clock seconds do.
 * ``seeds``: GloVe (AdaGrad) with other random seeds, to show how much scores move.
 * ``epochs``: GloVe scores every 5 epochs up to 50, for both optimizers. The table's
   GloVe rows are the 25-epoch points of these runs (the optimizers have no schedule, so
@@ -97,6 +100,38 @@ QUICK = SweepPlan(
 # ----------------------------------------------------------------------------- small helpers
 
 
+class Clock:
+    """Wall-clock and CPU seconds (this process, all threads) since it started, minus pauses."""
+
+    def __init__(self) -> None:
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        self.paused_wall = self.paused_cpu = 0.0
+
+    def read(self) -> tuple[float, float]:
+        return (time.perf_counter() - self.wall0 - self.paused_wall, time.process_time() - self.cpu0 - self.paused_cpu)
+
+    def pause(self) -> "_Pause":
+        """``with clock.pause(): ...`` leaves that block out of the readings."""
+        return _Pause(self)
+
+
+class _Pause:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def __enter__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def __exit__(self, *exc) -> None:
+        self.clock.paused_wall += time.perf_counter() - self.wall
+        self.clock.paused_cpu += time.process_time() - self.cpu
+
+
+def _times(clock: Clock) -> dict[str, float | None]:
+    wall, cpu = clock.read()
+    return {"train_seconds": _round(wall, 1), "cpu_seconds": _round(cpu, 1)}
+
+
 def _round(x: float | None, digits: int) -> float | None:
     if x is None or not math.isfinite(x):
         return None
@@ -165,27 +200,27 @@ def run_curve(ctx: Context, name: str, optimizer: str) -> None:
     plan = ctx.plan
     config = glove_config(plan, epochs=plan.curve_epochs, optimizer=optimizer)
     points: list[dict[str, Any]] = []
-    paused = 0.0
-    start = time.perf_counter()
+    clock = Clock()
 
     def callback(epoch: int, params, loss: float) -> None:
-        nonlocal paused
         if epoch % plan.curve_every and epoch != plan.epochs:
             return
-        t0 = time.perf_counter()
+        times = _times(clock)
+        with clock.pause():
+            evaluate_point(epoch, params, loss, times)
+
+    def evaluate_point(epoch: int, params, loss: float, times: dict) -> None:
         wv = WordVectors.from_params(ctx.words, params)
         scores = evaluate_vectors(wv)
-        points.append({"epoch": epoch, "loss": _signif(loss), "train_seconds": _round(t0 - start - paused, 1),
-                       **flat_scores(scores)})
+        points.append({"epoch": epoch, "loss": _signif(loss), **times, **flat_scores(scores)})
         if epoch == plan.epochs:
             ctx.default_vectors[name] = wv
             ctx.result["systems"].append({
                 "system": name, "family": "glove",
                 "settings": {"optimizer": optimizer, "learning_rate": config.lr, "epochs": plan.epochs, "dim": plan.dim,
                              "x_max": config.x_max, "alpha": config.alpha, "seed": config.seed},
-                "scores": score_record(scores), "train_seconds": _round(t0 - start - paused, 1),
+                "scores": score_record(scores), **times,
             })
-        paused += time.perf_counter() - t0
 
     result = train_glove(ctx.X, config, callback=callback)
     ctx.result["epochs"][name] = {"optimizer": optimizer, "method": result.method,
@@ -193,46 +228,47 @@ def run_curve(ctx: Context, name: str, optimizer: str) -> None:
 
 
 def run_ppmi(ctx: Context, p: float) -> None:
-    start = time.perf_counter()
+    clock = Clock()
     wv = ppmi_svd(ctx.X, ctx.words, dim=ctx.plan.dim, cds=0.75, eig_p=p)
-    seconds = time.perf_counter() - start
+    times = _times(clock)
     name = f"PPMI-SVD (p = {p:g})"
     ctx.default_vectors[name] = wv
     ctx.result["systems"].append({
         "system": name, "family": "ppmi_svd", "settings": {"dim": ctx.plan.dim, "cds": 0.75, "eig_p": p},
-        "scores": score_record(evaluate_vectors(wv)), "train_seconds": _round(seconds, 1),
+        "scores": score_record(evaluate_vectors(wv)), **times,
     })
 
 
 def run_sgns(ctx: Context) -> None:
     plan = ctx.plan
     docs = ctx.tokens.documents()
-    start = time.perf_counter()
+    clock = Clock()
     wv = train_sgns(docs, min_count=plan.min_count, dim=plan.dim, window=plan.window, epochs=plan.sgns_epochs,
                     seed=0, workers=1)
-    seconds = time.perf_counter() - start
+    times = _times(clock)
     if set(wv.words) != set(ctx.words):
         raise RuntimeError("SGNS kept a different vocabulary from GloVe's; the comparison would be unfair")
     ctx.result["systems"].append({
         "system": "SGNS (word2vec)", "family": "sgns",
         "settings": {"dim": plan.dim, "window": plan.window, "epochs": plan.sgns_epochs, "negative": 5,
                      "sample": 1e-3, "workers": 1, "seed": 0},
-        "scores": score_record(evaluate_vectors(wv)), "train_seconds": _round(seconds, 1),
+        "scores": score_record(evaluate_vectors(wv)), **times,
     })
 
 
 def run_seed(ctx: Context, seed: int) -> None:
+    clock = Clock()
     result = train_glove(ctx.X, glove_config(ctx.plan, seed=seed))
+    times = _times(clock)
     wv = WordVectors.from_params(ctx.words, result.params)
-    ctx.result["seeds"].append({"seed": seed, "train_seconds": _round(result.seconds, 1),
-                                **flat_scores(evaluate_vectors(wv))})
+    ctx.result["seeds"].append({"seed": seed, **times, **flat_scores(evaluate_vectors(wv))})
 
 
-def sweep_record(knob: str, value, system: str, wv: WordVectors, X, seconds: float | None,
-                 common: set[str] | None = None, scores: list[Score] | None = None) -> dict[str, Any]:
-    scores = scores if scores is not None else evaluate_vectors(wv)
+def sweep_record(knob: str, value, system: str, wv: WordVectors, X, times: dict[str, float | None],
+                 common: set[str] | None = None) -> dict[str, Any]:
+    scores = evaluate_vectors(wv)
     rec = {"knob": knob, "value": value, "system": system, "words": len(wv), "nonzeros": int(X.nnz),
-           "train_seconds": _round(seconds, 1) if seconds is not None else None,
+           "train_seconds": times["train_seconds"], "cpu_seconds": times["cpu_seconds"],
            "scores": flat_scores(scores), "covered": {k: s.covered for k, s in zip(SCORE_KEYS, scores)}}
     if common is not None:
         c = evaluate_vectors(restrict(wv, common))
@@ -253,20 +289,22 @@ def run_sweep_point(ctx: Context, knob: str, value) -> None:
     out = ctx.result["sweeps"].setdefault(knob, [])
     if is_default:
         wv = ctx.default_vectors[glove_name]
-        out.append(sweep_record(knob, value, "GloVe", wv, X, systems[glove_name]["train_seconds"], common))
+        out.append(sweep_record(knob, value, "GloVe", wv, X, systems[glove_name], common))
     else:
+        clock = Clock()
         result = train_glove(X, glove_config(plan, dim=settings["dim"], x_max=float(settings["x_max"])))
+        times = _times(clock)
         wv = WordVectors.from_params(words, result.params)
-        out.append(sweep_record(knob, value, "GloVe", wv, X, result.seconds, common))
+        out.append(sweep_record(knob, value, "GloVe", wv, X, times, common))
     if knob == "x_max":
         return
     if is_default and ppmi_name in ctx.default_vectors:
-        out.append(sweep_record(knob, value, "PPMI-SVD", ctx.default_vectors[ppmi_name], X,
-                                systems[ppmi_name]["train_seconds"], common))
+        out.append(sweep_record(knob, value, "PPMI-SVD", ctx.default_vectors[ppmi_name], X, systems[ppmi_name],
+                                common))
     else:
-        start = time.perf_counter()
+        clock = Clock()
         wv = ppmi_svd(X, words, dim=settings["dim"], eig_p=plan.sweep_ppmi_p)
-        out.append(sweep_record(knob, value, "PPMI-SVD", wv, X, time.perf_counter() - start, common))
+        out.append(sweep_record(knob, value, "PPMI-SVD", wv, X, _times(clock), common))
 
 
 def plan_jobs(ctx: Context) -> list[tuple[str, Callable[[], None]]]:
@@ -303,7 +341,8 @@ def run(plan: SweepPlan = FULL, progress: bool = True) -> dict[str, Any]:
         "about": "Written by `make sweeps` (python -m glove_lite.sweeps); plotted by book/06_evaluation.md. "
                  "Scores: Spearman rho (wordsim353, simlex999) and accuracy as a fraction (analogy*); "
                  "'covered' counts the pairs/questions whose words are all in the vocabulary. "
-                 "Seconds are wall-clock seconds of training on the machine below.",
+                 "train_seconds: wall-clock seconds of training on the machine below (more when other jobs "
+                 "share it; see load_average); cpu_seconds: CPU seconds of this process, all threads.",
         "machine": machine(),
         "date": datetime.date.today().isoformat(),
         "quick": plan.quick,
@@ -330,7 +369,7 @@ def run(plan: SweepPlan = FULL, progress: bool = True) -> dict[str, Any]:
     if bar is not None:
         bar.close()
     glove0 = next(s for s in result["systems"] if s["system"] == "GloVe (AdaGrad)")
-    result["seeds"].insert(0, {"seed": 0, "train_seconds": glove0["train_seconds"],
+    result["seeds"].insert(0, {"seed": 0, "train_seconds": glove0["train_seconds"], "cpu_seconds": glove0["cpu_seconds"],
                                **{k: v["score"] for k, v in glove0["scores"].items()}})
     del result["_common"]
     result["common_words"] = {"min_count": max(plan.min_counts), "words": len(common)}

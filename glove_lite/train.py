@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import lru_cache, partial
 from typing import Callable, Literal, NamedTuple
 
 import jax
@@ -124,8 +124,13 @@ def init_params(key: jax.Array, vocab_size: int, dim: int) -> GloveParams:
     return GloveParams(W, W_tilde, zeros, zeros)
 
 
+@lru_cache(maxsize=64)
 def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    """Gradient clipping (element-wise, as the C tool) followed by AdaGrad or Adam."""
+    """Gradient clipping (element-wise, as the C tool) followed by AdaGrad or Adam.
+
+    Cached per config: the jitted epochs take the optimizer as a static argument, so
+    returning the same object for equal configs lets later runs reuse the compiled epoch.
+    """
     if config.optimizer == "adagrad":
         # The C tool starts AdaGrad's squared-gradient sums at 1, which damps the first steps.
         opt = optax.adagrad(config.lr, initial_accumulator_value=1.0, eps=1e-8)

@@ -84,7 +84,7 @@ class WordVectors:
     def analogy(self, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
         """3CosAdd: words d with a : b :: c : d, i.e. closest to b - a + c. Excludes a, b and c.
 
-        Without the exclusion the answer is usually one of the query words (often c).
+        Without the exclusion the answer is usually one of the query words (b or c).
         """
         ia, ib, ic = self._id(a), self._id(b), self._id(c)
         query = self._unit[ib] - self._unit[ia] + self._unit[ic]

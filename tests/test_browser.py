@@ -219,3 +219,30 @@ def test_figures_dark_on_load(browser: object, server: str, toc_entries: list[st
         finally:
             tab.context.close()
     assert checked > 0, "no page of the book has a plotly figure to check"
+
+
+SOLUTION_STATE = """() => [...document.querySelectorAll('.solution')].map(el => ({
+    classes: el.className,
+    title: el.querySelector('.admonition-title').textContent.trim(),
+    shown: [...el.children].filter(c => !c.classList.contains('admonition-title'))
+        .some(c => c.getBoundingClientRect().height > 0 && getComputedStyle(c).display !== 'none'),
+}))"""
+
+
+def test_exercise_solutions_collapsed(browser: object, server: str, chapter: str) -> None:
+    """Each chapter shows its exercises, with every solution collapsed until clicked."""
+    url = f"{server}/{chapter}.html"
+    tab, log = open_page(browser, url)
+    try:
+        assert tab.locator(".exercise.admonition").count() >= 3, f"{url}: fewer than 3 exercises"
+        solutions = tab.evaluate(SOLUTION_STATE)
+        assert solutions, f"{url}: no solutions"
+        for s in solutions:
+            assert "dropdown" in s["classes"].split(), f"{url}: {s['title']} is not a dropdown"
+            assert not s["shown"], f"{url}: {s['title']} is visible before it is clicked"
+        tab.locator(".solution .admonition-title").first.click()
+        tab.wait_for_function("() => !document.querySelector('.solution').classList.contains('toggle-hidden')")
+        assert tab.evaluate(SOLUTION_STATE)[0]["shown"], f"{url}: the first solution did not open"
+        assert_clean(log, url)
+    finally:
+        tab.context.close()

@@ -193,6 +193,13 @@ def test_fixture_solutions_are_gone(student_nb):
     assert "{solution}" not in text
 
 
+def test_removed_solution_code_leaves_an_empty_cell(student_nb):
+    sources = [c.source for c in student_nb.cells if c.cell_type == "code"]
+    k = next(i for i, src in enumerate(sources) if src.startswith("def double"))
+    assert sources[k - 1] == "# Your code here\n"  # in place of the unmarked solution cell
+    assert sources.count("# Your code here\n") == 1
+
+
 def test_fixture_stubs_keep_signature_and_indentation(student_nb):
     text = _text(student_nb)
     assert 'def double(x):\n    """Twice x."""\n    # YOUR CODE HERE\n    raise NotImplementedError("exercise ex-double: write your solution here")' in text
@@ -393,7 +400,8 @@ STUB_RE = re.compile(r"^\s*raise NotImplementedError\(", re.MULTILINE)
 
 def execute(path: Path, cache: Path) -> list[dict]:
     """Run a notebook in a fresh kernel, continuing after errors; return each code cell's
-    index, source and error (ename, evalue) or None."""
+    index, source and error (ename, evalue) or None (also for cells tagged
+    ``raises-exception``, whose error the chapter shows on purpose)."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
@@ -414,6 +422,8 @@ def execute(path: Path, cache: Path) -> list[dict]:
         if cell.cell_type != "code":
             continue
         error = next(((o["ename"], o["evalue"]) for o in cell.outputs if o["output_type"] == "error"), None)
+        if "raises-exception" in cell.metadata.get("tags", []):
+            error = None  # the chapter shows this error on purpose
         cells.append({"index": index, "source": cell.source, "error": error})
     return cells
 

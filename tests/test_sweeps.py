@@ -23,7 +23,7 @@ def test_table_has_every_system_with_scores_coverage_and_time(quick_result):
         assert set(s["scores"]) == set(SCORE_KEYS)
         for key, v in s["scores"].items():
             assert set(v) == {"score", "covered", "total"} and 0 <= v["covered"] <= v["total"]
-        assert s["train_seconds"] >= 0
+        assert s["train_seconds"] >= 0 and s["cpu_seconds"] >= 0
         a = s["scores"]
         assert a["analogy_semantic"]["covered"] + a["analogy_syntactic"]["covered"] == a["analogy"]["covered"]
     assert [x["system"] for x in r["reference"]] == ["GloVe C tool, 25 epochs", "GloVe C tool, 50 epochs"]
@@ -38,6 +38,7 @@ def test_epoch_curves_seeds_and_sweeps(quick_result):
         assert [p["epoch"] for p in points] == list(range(plan.curve_every, plan.curve_epochs + 1, plan.curve_every))
         assert all(p["loss"] > 0 for p in points)
     assert [s["seed"] for s in r["seeds"]] == list(plan.seeds)
+    assert all(x["cpu_seconds"] >= 0 for runs in r["sweeps"].values() for x in runs)
     # The table's GloVe row is the curve's point at `epochs`, and the seed-0 entry repeats it.
     table = r["systems"][0]["scores"]
     point = next(p for p in r["epochs"]["GloVe (AdaGrad)"]["points"] if p["epoch"] == plan.epochs)
