@@ -11,6 +11,12 @@ from typing import IO, Iterator
 from glove_lite.errors import GloveLiteError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "w", overwrite: bool = False, encoding: str | None = "utf-8") -> Iterator[IO]:
     """Write to a temporary file beside ``path`` and rename it into place only on success.
@@ -30,6 +36,7 @@ def atomic_write(path: str | Path, mode: str = "w", overwrite: bool = False, enc
             os.fsync(fh.fileno())
         if not overwrite and path.exists():
             raise GloveLiteError(f"output file {str(path)!r} appeared while writing; not overwriting it")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:

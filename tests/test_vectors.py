@@ -88,6 +88,17 @@ def test_save_never_overwrites_and_leaves_no_partial_file(wv, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.txt"]
 
 
+def test_written_files_get_the_usual_permissions(wv, tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        wv.save(tmp_path / "v.txt")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "v.txt").stat().st_mode & 0o777 == 0o644
+
+
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_interrupted_write_leaves_nothing(tmp_path, error):
     from glove_lite.fileio import atomic_write
