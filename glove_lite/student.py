@@ -220,7 +220,8 @@ def _markdown(source: str, state: _State) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _nbgrader(cell_type: str, grade_id: str, solution: bool, grade: bool) -> dict[str, Any]:
+def _nbgrader(grade_id: str, solution: bool, grade: bool) -> dict[str, Any]:
+    """nbgrader's cell metadata (schema 3) for a solution cell or an autograded test cell."""
     meta: dict[str, Any] = {
         "grade": grade,
         "grade_id": grade_id,
@@ -276,11 +277,11 @@ def convert_notebook(nb: Any, chapter: str = "", keep_solutions: bool = False, f
             message = f"exercise {label}: write your solution here" if label else "write your solution here"
             if keep_solutions:
                 stub_solutions(source, message, where)  # validates the markers
-                metadata["nbgrader"] = _nbgrader("code", f"{last_label}-solution-{index}", solution=True, grade=False)
+                metadata["nbgrader"] = _nbgrader(f"{last_label}-solution-{index}", solution=True, grade=False)
             else:
                 source = stub_solutions(source, message, where)
         elif keep_solutions and CHECK_CALL_RE.search(source) and last_label:
-            metadata["nbgrader"] = _nbgrader("code", f"{last_label}-check-{index}", solution=False, grade=True)
+            metadata["nbgrader"] = _nbgrader(f"{last_label}-check-{index}", solution=False, grade=True)
         cells.append(nbformat.v4.new_code_cell(source, metadata=metadata))
     if state.in_solution is not None:
         raise StudentEditionError(f"chapter {chapter}: {{solution-start}} {state.in_solution} is never closed by {{solution-end}}")

@@ -85,7 +85,7 @@ class SweepPlan:
     min_counts: tuple[int, ...] = (5, 10, 20, 50)
     x_maxes: tuple[float, ...] = (10.0, 50.0, 100.0)
     dims: tuple[int, ...] = (50, 100, 200)
-    tokenize_workers: int | None = None
+    tokenize_workers: int | None = None  # processes for tokenising (uncached only); None: one per core
     quick: bool = False
 
 
@@ -331,7 +331,8 @@ def run(plan: SweepPlan = FULL, progress: bool = True) -> dict[str, Any]:
     wall = time.perf_counter()
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     documents = load_sotu(*plan.years) if plan.years else load_sotu()
-    tokens = tokenize_documents(documents, workers=plan.tokenize_workers)
+    workers = plan.tokenize_workers if plan.tokenize_workers is not None else (os.cpu_count() or 1)
+    tokens = tokenize_documents(documents, workers=workers)  # only when not cached yet
     vocab = tokens.vocabulary(min_count=plan.min_count)
     start = time.perf_counter()
     X = build_cooc_matrix(tokens.to_ids(vocab), len(vocab), plan.window)

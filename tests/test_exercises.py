@@ -450,7 +450,8 @@ def chapter_exercises(path: Path) -> list[dict]:
     """Each checked exercise of a chapter: its marked solution cells and its check cell.
 
     A solution block is the code between ``{solution-start} label`` and ``{solution-end}``;
-    its check is the first following code cell that calls ``check_...``.
+    its check is the first following code cell that calls ``check_...``. The solutions run
+    with the chapter's top-level imports only, so they must not depend on its data.
     """
     nb = jupytext.read(path, fmt="md:myst")
     imports: list[str] = []
@@ -473,8 +474,9 @@ def chapter_exercises(path: Path) -> list[dict]:
             tree = ast.parse(cell.source)
         except SyntaxError:
             tree = None
-        if tree is not None and tree.body and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body):
-            imports.append(cell.source)
+        if tree is not None and current is None:  # the chapter's own top-level imports
+            imports.extend(ast.get_source_segment(cell.source, n) for n in tree.body
+                           if isinstance(n, (ast.Import, ast.ImportFrom)))
         if current is not None and has_solution_markers(cell.source):
             current["solutions"].append(cell.source)
         elif current is None and pending and CHECK_CALL.search(cell.source):
