@@ -11,6 +11,7 @@ chapters listed in ``_toc.yml`` (their MyST-markdown text, via Jupytext) and wri
   (explanations, and code cells without markers), except the stubbed marker cells; an
   empty code cell ("# Your code here") takes the place of removed code;
 * ``{solution}`` blocks (prose solutions) are removed;
+* the chapters' data folder (``book/data``) is copied beside the notebooks;
 * ``{exercise}`` blocks become plain Markdown ("**Exercise 4** ...", numbered as in the
   book), readable in any Jupyter; the self-check cells stay.
 
@@ -25,6 +26,7 @@ import argparse
 import copy
 import json
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})(?P<info>.*)$")
 DIRECTIVE_RE = re.compile(r"^\s*\{(?P<name>[a-zA-Z0-9_:-]+)\}\s*(?P<args>.*)$")
 CHECK_CALL_RE = re.compile(r"^\s*check_\w+\(", re.MULTILINE)
 PLACEHOLDER = "# Your code here\n"
+DATA_DIRS = ("data",)  # folders beside the chapters that they read, copied along
 
 README = """\
 # glove-lite: the exercises (student edition)
@@ -364,6 +367,11 @@ def build(root: Path, output: Path, nbgrader: Path | None = None) -> list[Path]:
             Path(nbgrader).mkdir(parents=True, exist_ok=True)
             _write(convert_notebook(nb, number, keep_solutions=True, first_exercise=first), Path(nbgrader) / target.name)
         first += student.metadata["glove_lite"]["exercises"]
+    # Data files that chapters read relative to their folder (book/data/...) go along.
+    for folder in sorted({(root / chapter).parent for chapter in names}):
+        for name in DATA_DIRS:
+            if (folder / name).is_dir():
+                shutil.copytree(folder / name, output / name, dirs_exist_ok=True)
     for stale in output.glob("[0-9][0-9]_*.ipynb"):
         if stale not in written:
             stale.unlink()

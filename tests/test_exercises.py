@@ -437,6 +437,7 @@ def test_every_check_has_wrong_answers():
 # --------------------------------------------------------------------------- the chapters' own solutions
 
 GATED_START = re.compile(r"^```+\{solution-start\}\s+(\S+)", re.MULTILINE)
+GATED_END = re.compile(r"^```+\{solution-end\}")
 CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", re.MULTILINE)
 
 
@@ -460,13 +461,14 @@ def chapter_exercises(path: Path) -> list[dict]:
     pending: list[dict] = []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            m = GATED_START.search(cell.source)
-            if m:
-                current = {"label": m[1], "solutions": [], "check": None}
-            if current is not None and "{solution-end}" in cell.source:
-                if current["solutions"]:
-                    pending.append(current)
-                current = None
+            for line in cell.source.splitlines():  # in order: one cell may close a block and open the next
+                m = GATED_START.match(line)
+                if m:
+                    current = {"label": m[1], "solutions": [], "check": None}
+                elif current is not None and GATED_END.match(line):
+                    if current["solutions"]:
+                        pending.append(current)
+                    current = None
             continue
         if cell.cell_type != "code":
             continue

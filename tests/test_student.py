@@ -237,6 +237,14 @@ def test_readme_written(tmp_path):
     assert "NotImplementedError" in readme and "check" in readme and "nbgrader" in readme
 
 
+def test_data_folder_copied(tmp_path):
+    root = _book(tmp_path)
+    (root / "book" / "data").mkdir()
+    (root / "book" / "data" / "results.json").write_text("{}")
+    build(root, tmp_path / "out")
+    assert (tmp_path / "out" / "data" / "results.json").read_text() == "{}"
+
+
 def test_stale_notebooks_removed(tmp_path):
     root = _book(tmp_path)
     out = tmp_path / "out"
