@@ -447,13 +447,17 @@ def test_fixture_edition_runs_until_stub(tmp_path):
 
 @pytest.fixture(scope="session")
 def executed_student_notebooks(student_edition, tmp_path_factory):
-    """Every student notebook, run once per test session (slow: each chapter's full run)."""
+    """Every student notebook, run once per test session.
+
+    Slow: each chapter runs in full (several minutes in all, with a cold cache). The tests
+    that use it are named ``test_student_run_*``; ``-k "not student_run"`` skips them.
+    """
     cache = tmp_path_factory.getbasetemp() / "cache"
     cache.mkdir(exist_ok=True)
     return {p.stem: execute(p, cache) for p in sorted(student_edition.glob("[0-9][0-9]_*.ipynb"))}
 
 
-def test_student_notebook_runs_until_first_stub(executed_student_notebooks, chapter):
+def test_student_run_until_first_stub(executed_student_notebooks, chapter):
     cells = executed_student_notebooks[Path(chapter).name]
     stubs = [k for k, c in enumerate(cells) if STUB_RE.search(c["source"])]
     assert stubs, f"{chapter}: the student edition has no stub (no coding exercise?)"
@@ -474,7 +478,7 @@ def test_student_notebook_runs_until_first_stub(executed_student_notebooks, chap
         )
 
 
-def test_checks_say_not_implemented_in_student_notebooks(executed_student_notebooks, chapter):
+def test_student_run_checks_say_not_implemented(executed_student_notebooks, chapter):
     """Every check cell of the student edition fails with the 'not implemented yet' hint."""
     cells = executed_student_notebooks[Path(chapter).name]
     checks = [c for c in cells if re.search(r"^check_\w+\(", c["source"], re.MULTILINE)]
