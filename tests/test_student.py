@@ -9,7 +9,6 @@ stub's NotImplementedError or a CheckFailed saying "not implemented yet".
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -25,7 +24,6 @@ from glove_lite.student import (
     StudentEditionError,
     build,
     chapters,
-    convert_notebook,
     has_solution_markers,
     main,
     solution_regions,
