@@ -181,3 +181,10 @@ def test_sgns_rejects_bad_settings(kwargs, message):
     docs = [["a", "b", "a", "c"]] * 3
     with pytest.raises(GloveLiteError, match=message):
         train_sgns(docs, **{"min_count": 1, "dim": 4, "window": 2, "epochs": 1, **kwargs})
+
+
+def test_ppmi_svd_blas_threads_do_not_change_the_vectors():
+    X = random_cooc(V=60, seed=6)
+    words = [f"w{i}" for i in range(60)]
+    one, default = ppmi_svd(X, words, dim=8, threads=1), ppmi_svd(X, words, dim=8, threads=None)
+    np.testing.assert_allclose(one.vectors, default.vectors, atol=1e-6)
