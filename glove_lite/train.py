@@ -22,7 +22,7 @@ visit the non-zeros of X, with the same loss:
   Its cost is O(nnz x d) but XLA's CPU gathers/scatters are slow, so it only wins when
   X is very sparse.
 
-``method="auto"`` picks dense when X is at least 1 % dense (measured crossover on a
+``method="auto"`` picks dense when X is at least 0.5 % dense (measured crossover on a
 2-core CPU: see ``python -m glove_lite.bench``).
 """
 
@@ -44,7 +44,7 @@ from glove_lite.cooccur import cooc_matrix_to_arrays
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.loss import dense_block_loss, weighted_pair_loss, weighting_fn
 
-DENSE_MIN_DENSITY = 0.01
+DENSE_MIN_DENSITY = 0.005
 DEFAULT_LEARNING_RATE = {"adagrad": 0.2, "adam": 0.01}
 DEFAULT_BATCH_SIZE = {"dense": 64, "pairs": 1024}
 
@@ -154,7 +154,7 @@ def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
 
 
 def choose_method(X: sp.spmatrix, method: str = "auto") -> str:
-    """``"dense"`` when X is at least 1 % non-zero, else ``"pairs"`` (unless forced)."""
+    """``"dense"`` when X is at least 0.5 % non-zero, else ``"pairs"`` (unless forced)."""
     if method != "auto":
         return method
     density = X.nnz / float(X.shape[0]) ** 2
@@ -262,7 +262,10 @@ def _dense_epoch(params, opt_state, key, blocks, optimizer, V, block_roles="alte
     "alternate" walks the shuffled blocks two at a time, the first as words and the
     second as contexts (the number of blocks must be even); "both" takes one block per step.
     """
-    order = jax.random.permutation(key, blocks[0].shape[0])
+    n_blocks = blocks[0].shape[0]
+    if block_roles == "alternate" and n_blocks % 2:
+        raise GloveLiteError(f"{n_blocks} blocks; alternating roles takes them in pairs: use make_row_blocks(..., even=True)")
+    order = jax.random.permutation(key, n_blocks)
     take = lambda k: tuple(a[k] for a in blocks)  # noqa: E731
 
     if block_roles == "both":

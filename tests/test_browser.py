@@ -243,6 +243,7 @@ def test_exercise_solutions_collapsed(browser: object, server: str, chapter: str
         tab.locator(".solution .admonition-title").first.click()
         tab.wait_for_function("() => !document.querySelector('.solution').classList.contains('toggle-hidden')")
         assert tab.evaluate(SOLUTION_STATE)[0]["shown"], f"{url}: the first solution did not open"
+        assert "BEGIN SOLUTION" not in tab.content(), f"{url}: nbgrader markers are shown"
         assert_clean(log, url)
     finally:
         tab.context.close()

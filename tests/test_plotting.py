@@ -99,3 +99,15 @@ def test_extension_flags_figures_without_html() -> None:
     assert ext.output_problems(good) == []
     assert "without a text/html" in ext.output_problems(bad)[0]
     assert ext.plotly_js_source().is_file()
+
+
+def test_extension_hides_solution_markers_only() -> None:
+    ext = load_extension()
+    code = "def f(x):\n    ### BEGIN SOLUTION\n    return x  # ### END SOLUTION stays in a comment\n    ### END SOLUTION\n"
+    nb = {"cells": [{"cell_type": "code", "source": code}, {"cell_type": "markdown", "source": "### BEGIN SOLUTION\n"},
+                    {"cell_type": "code", "source": ["x = 1\n", "y = 2"]}]}
+    assert ext.strip_solution_markers(nb) is True
+    assert nb["cells"][0]["source"] == "def f(x):\n    return x  # ### END SOLUTION stays in a comment"
+    assert nb["cells"][1]["source"] == "### BEGIN SOLUTION\n"  # prose is left alone
+    assert nb["cells"][2]["source"] == ["x = 1\n", "y = 2"]
+    assert ext.strip_solution_markers(nb) is False

@@ -200,3 +200,14 @@ def test_bad_matrix_is_rejected():
         train_glove(sp.csr_matrix((3, 3)), TrainConfig(epochs=1))
     with pytest.raises(GloveLiteError, match="square scipy.sparse"):
         train_glove(np.ones((3, 3)), TrainConfig(epochs=1))
+
+
+def test_alternating_epoch_rejects_an_odd_number_of_blocks(small_corpus):
+    _, _, X = small_corpus
+    V = X.shape[0]
+    rb = make_row_blocks(X, V, 100.0, 0.75, seed=0)  # one block
+    optimizer = make_optimizer(TrainConfig(dim=4))
+    params = init_params(jax.random.PRNGKey(0), V, 4)
+    blocks = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
+    with pytest.raises(GloveLiteError, match=r"1 blocks; .*even=True"):
+        _dense_epoch(params, optimizer.init(params), jax.random.PRNGKey(1), blocks, optimizer, V, "alternate")

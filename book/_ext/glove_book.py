@@ -11,6 +11,8 @@
 * Serves MathJax offline too: the MathJax 3 build shipped by the
   ``django-static-mathjax`` package (import name ``mathjax``, static files only)
   is copied into ``_static/mathjax``; ``_config.yml`` points ``mathjax_path`` at it.
+* Hides nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines in the
+  rendered book (the notebooks keep them: the student edition needs them).
 * Works around a console error of the stock Jupyter Book 1.0.4 stack: inline
   scripts such as sphinx-thebe 0.3.1's ``const THEBE_JS_URL = ...`` reach each
   page twice ("Identifier 'THEBE_JS_URL' has already been declared").
@@ -116,6 +118,36 @@ def check_notebook_outputs(app: Sphinx, docname: str, source: list[str]) -> None
         logger.warning(f"{problem} [glove_book.plotly]", location=docname)
 
 
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def strip_solution_markers(notebook: dict[str, Any]) -> bool:
+    """Remove the solution marker lines from the code cells of a notebook (in place); True if any."""
+    changed = False
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        lines = ("".join(source) if isinstance(source, list) else source).splitlines(keepends=True)
+        kept = [line for line in lines if line.strip() not in SOLUTION_MARKERS]
+        if len(kept) != len(lines):
+            cell["source"] = "".join(kept).rstrip("\n")
+            changed = True
+    return changed
+
+
+def hide_solution_markers(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Show solution code without its marker lines."""
+    if not str(app.env.doc2path(docname)).endswith(".ipynb"):
+        return
+    try:
+        notebook = json.loads(source[0])
+    except ValueError:
+        return
+    if strip_solution_markers(notebook):
+        source[0] = json.dumps(notebook)
+
+
 def copy_plotly_js(app: Sphinx) -> None:
     """Copy plotly.min.js from the plotly package into the HTML build's ``_static``.
 
@@ -158,6 +190,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension's event handlers."""
     app.connect("builder-inited", add_static_path)
     app.connect("source-read", check_notebook_outputs)
+    app.connect("source-read", hide_solution_markers)
     app.connect("html-page-context", add_figure_scripts)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("builder-inited", copy_plotly_js)
