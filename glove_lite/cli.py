@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_bounded(int, 1, 10**7), default=None,
                    help="rows of X per step (dense method, default 64) or pairs per step (pairs method, default 1024)")
     t.add_argument("--method", choices=("auto", "dense", "pairs"), default="auto", help="default auto")
+    t.add_argument("--block-roles", choices=("alternate", "both"), default="alternate",
+                   help="dense method: each block of rows trains W or W~ in turn (default), or both in one step")
     t.add_argument("--x-max", type=_bounded(float, 0, low_open=True), default=100.0, help="weighting cutoff (default 100)")
     t.add_argument("--alpha", type=_bounded(float, 0, 1, low_open=True), default=0.75, help="weighting exponent (default 0.75)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -89,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.output.parent.is_dir():
         raise GloveLiteError(f"output folder {str(args.output.parent)!r} does not exist")
     config = TrainConfig(dim=args.dim, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
-                         batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method, seed=args.seed)
+                         batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method, block_roles=args.block_roles, seed=args.seed)
     start = time.perf_counter()
     documents = load_corpus(args.corpus)
     tokens = tokenize_documents(documents, cache=not args.no_cache, progress=not args.quiet, workers=os.cpu_count() or 1)

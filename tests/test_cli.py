@@ -69,6 +69,15 @@ def test_word2vec_format_and_options(corpus_file, tmp_path, capsys):
     assert d == 8 and n == len(out_file.read_text().splitlines()) - 1
 
 
+def test_block_roles_option_reaches_training(corpus_file, tmp_path, capsys):
+    files = {}
+    for roles in ("alternate", "both"):
+        files[roles] = tmp_path / f"{roles}.txt"
+        code, _, err = run(train_args(corpus_file, files[roles], "--method", "dense", "--block-roles", roles), capsys)
+        assert code == 0, err
+    assert files["alternate"].read_bytes() != files["both"].read_bytes()
+
+
 def test_existing_output_is_never_overwritten(corpus_file, tmp_path, capsys):
     out_file = tmp_path / "mine.txt"
     out_file.write_text("keep me")
@@ -86,6 +95,7 @@ def test_existing_output_is_never_overwritten(corpus_file, tmp_path, capsys):
         ("--batch-size", "0", "argument --batch-size: 0 is out of range"),
         ("--learning-rate", "0", "argument --learning-rate: 0 is out of range; expected a value > 0"),
         ("--learning-rate", "nan", "argument --learning-rate: nan is out of range"),
+        ("--block-roles", "words", "argument --block-roles: invalid choice: 'words'"),
     ],
 )
 def test_out_of_range_numbers_exit_2(corpus_file, tmp_path, capsys, flag, value, expected):
