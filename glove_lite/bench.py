@@ -90,7 +90,9 @@ def seed_loop_seconds_per_epoch(X, dim: int = 300, batch: int = 512, steps: int 
     return per_step * (i.size / batch)
 
 
-def our_epoch_seconds(X, method: str, dim: int, optimizer: str = "adam", repeats: int = 2, block_roles: str = "alternate") -> float:
+def our_epoch_seconds(
+    X, method: str, dim: int, optimizer: str = "adam", repeats: int = 2, block_roles: str = "alternate"
+) -> float:
     """Seconds per epoch of our jitted epoch with the library's defaults for these settings, after compilation."""
     cfg = TrainConfig(dim=dim, optimizer=optimizer, method=method, block_roles=block_roles)
     params = init_params(jax.random.PRNGKey(0), X.shape[0], dim)

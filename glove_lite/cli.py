@@ -91,7 +91,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.output.parent.is_dir():
         raise GloveLiteError(f"output folder {str(args.output.parent)!r} does not exist")
     config = TrainConfig(dim=args.dim, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
-                         batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method, block_roles=args.block_roles, seed=args.seed)
+                         batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method,
+                         block_roles=args.block_roles, seed=args.seed)
     start = time.perf_counter()
     documents = load_corpus(args.corpus)
     tokens = tokenize_documents(documents, cache=not args.no_cache, progress=not args.quiet, workers=os.cpu_count() or 1)

@@ -106,18 +106,6 @@ def output_problems(notebook: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check_notebook_outputs(app: Sphinx, docname: str, source: list[str]) -> None:
-    """Warn (an error under -W) about notebook outputs that would not render."""
-    if not str(app.env.doc2path(docname)).endswith(".ipynb"):
-        return
-    try:
-        notebook = json.loads(source[0])
-    except ValueError:
-        return
-    for problem in output_problems(notebook):
-        logger.warning(f"{problem} [glove_book.plotly]", location=docname)
-
-
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
@@ -136,14 +124,17 @@ def strip_solution_markers(notebook: dict[str, Any]) -> bool:
     return changed
 
 
-def hide_solution_markers(app: Sphinx, docname: str, source: list[str]) -> None:
-    """Show solution code without its marker lines."""
+def read_notebook(app: Sphinx, docname: str, source: list[str]) -> None:
+    """On reading a notebook: warn (an error under -W) about outputs that would not
+    render, and show solution code without its marker lines."""
     if not str(app.env.doc2path(docname)).endswith(".ipynb"):
         return
     try:
         notebook = json.loads(source[0])
     except ValueError:
         return
+    for problem in output_problems(notebook):
+        logger.warning(f"{problem} [glove_book.plotly]", location=docname)
     if strip_solution_markers(notebook):
         source[0] = json.dumps(notebook)
 
@@ -189,8 +180,7 @@ def copy_mathjax(app: Sphinx) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension's event handlers."""
     app.connect("builder-inited", add_static_path)
-    app.connect("source-read", check_notebook_outputs)
-    app.connect("source-read", hide_solution_markers)
+    app.connect("source-read", read_notebook)
     app.connect("html-page-context", add_figure_scripts)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("builder-inited", copy_plotly_js)
