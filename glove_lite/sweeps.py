@@ -3,9 +3,9 @@
 Everything is measured here, now, on this machine and corpus, and written as a small JSON
 file (``book/data/evaluation.json``) that the chapter plots, so the chapter itself stays
 under a minute. The full run trains GloVe sixteen times (450 epochs in all), SGNS once and
-PPMI-SVD ten times. On the 2-core machine the book was made on it took 36 and 49
-minutes while other jobs shared the cores (load average 2-4); on an idle machine it is
-faster. The file records the machine, the date and the load average.
+PPMI-SVD ten times. On the 2-core machine the book was made on it took 14 minutes with
+nothing else running (36-49 minutes with other jobs on the cores, before training
+alternated block roles). The file records the machine, the date and the load average.
 
     python -m glove_lite.sweeps [--quick] [--output PATH]
 
