@@ -24,14 +24,14 @@ from pathlib import Path
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 
 from glove_lite.cooccur import build_cooc_matrix, cooc_matrix_to_arrays, naive_cooc_matrix  # noqa: E402
 from glove_lite.loss import glove_loss  # noqa: E402
 from glove_lite.pipeline import load_corpus, tokenize_documents  # noqa: E402
-from glove_lite.train import DEFAULT_BATCH_SIZE, TrainConfig, _dense_epoch, _pairs_epoch, init_params, make_optimizer, make_row_blocks  # noqa: E402
+from glove_lite.train import TrainConfig, init_params, make_epoch, make_optimizer  # noqa: E402
 
 C_TOOL = {"cooc_s": 2.9, "cooc_mb": 312, "train_s": 124.5, "wordsim353": 0.402, "simlex999": 0.134, "analogy": 0.049}
 BLOG = {"cooc_s": 16.9, "cooc_mb": 618, "epoch_s": 88.0}
@@ -98,16 +98,7 @@ def our_epoch_seconds(
     params = init_params(jax.random.PRNGKey(0), X.shape[0], dim)
     opt = make_optimizer(cfg)
     state = opt.init(params)
-    if method == "dense":
-        rb = make_row_blocks(X, DEFAULT_BATCH_SIZE["dense"], cfg.x_max, cfg.alpha, 0, even=block_roles == "alternate")
-        data = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
-        epoch = lambda p, s, k: _dense_epoch(p, s, k, data, opt, X.shape[0], block_roles)  # noqa: E731
-    else:
-        i, j, x = cooc_matrix_to_arrays(X)
-        from glove_lite.loss import weighting_fn
-
-        data = (jnp.asarray(i), jnp.asarray(j), weighting_fn(x.astype(np.float32)), jnp.asarray(np.log(x), jnp.float32))
-        epoch = lambda p, s, k: _pairs_epoch(p, s, k, data, opt, 1024)  # noqa: E731
+    epoch = make_epoch(sp.csr_matrix(X), cfg, opt, method)
     params, state, loss = epoch(params, state, jax.random.PRNGKey(1))
     float(loss)
     times = []

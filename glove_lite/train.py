@@ -315,6 +315,21 @@ def _pairs_epoch(params, opt_state, key, pairs, optimizer, batch_size):
 EpochCallback = Callable[[int, GloveParams, float], None]
 
 
+def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientTransformation, method: str):
+    """The jitted epoch for X, config and method: ``(params, opt_state, key) -> (params, opt_state, summed loss)``."""
+    V = X.shape[0]
+    batch_size = config.batch_size or DEFAULT_BATCH_SIZE[method]
+    if method == "dense":
+        even = config.block_roles == "alternate"
+        rb = make_row_blocks(X, min(batch_size, V), config.x_max, config.alpha, config.seed, even=even)
+        data = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
+        return partial(_dense_epoch, blocks=data, optimizer=optimizer, V=V, block_roles=config.block_roles)
+    i, j, x = cooc_matrix_to_arrays(X)
+    data = (jnp.asarray(i), jnp.asarray(j), weighting_fn(x.astype(np.float32), config.x_max, config.alpha),
+            jnp.asarray(np.log(x), jnp.float32))
+    return partial(_pairs_epoch, pairs=data, optimizer=optimizer, batch_size=batch_size)
+
+
 def train_glove(
     X: sp.spmatrix,
     config: TrainConfig = TrainConfig(),
@@ -339,7 +354,6 @@ def train_glove(
         raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
     V = X.shape[0]
     method = choose_method(X, config.method)
-    batch_size = config.batch_size or DEFAULT_BATCH_SIZE[method]
     start = time.perf_counter()
     key = jax.random.PRNGKey(config.seed)
     key, init_key = jax.random.split(key)
@@ -348,16 +362,7 @@ def train_glove(
     optimizer = make_optimizer(config)
     opt_state = optimizer.init(params)
 
-    if method == "dense":
-        even = config.block_roles == "alternate"
-        rb = make_row_blocks(X, min(batch_size, V), config.x_max, config.alpha, config.seed, even=even)
-        data = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
-        run_epoch = partial(_dense_epoch, blocks=data, optimizer=optimizer, V=V, block_roles=config.block_roles)
-    else:
-        i, j, x = cooc_matrix_to_arrays(X)
-        data = (jnp.asarray(i), jnp.asarray(j), weighting_fn(x.astype(np.float32), config.x_max, config.alpha),
-                jnp.asarray(np.log(x), jnp.float32))
-        run_epoch = partial(_pairs_epoch, pairs=data, optimizer=optimizer, batch_size=batch_size)
+    run_epoch = make_epoch(X, config, optimizer, method)
 
     losses: list[float] = []
     epochs = range(1, config.epochs + 1)
