@@ -518,3 +518,197 @@ def test_chapter_stub_fails_its_check(chapter_name, exercise):
 def test_every_check_is_used_by_a_chapter():
     used = {name for _, e in CHAPTER_EXERCISES for name in CHECK_CALL.findall(e["check"])}
     assert used == set(CHECKS), f"checks without a chapter exercise: {sorted(set(CHECKS) - used)}"
+
+
+# --------------------------------------------------------------------------- hidden tests (the graders' cases)
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+def test_reference_passes_hidden_tests(check_name, capsys):
+    getattr(ex, check_name)(REFERENCES[check_name], hidden=True)
+    out = capsys.readouterr().out
+    assert out.startswith(f"\u2714 {check_name} (hidden tests)") and "passed all" in out
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+def test_hidden_tests_reject_stubs(check_name):
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        getattr(ex, check_name)(_raising_stub, hidden=True)
+
+
+@pytest.mark.parametrize("check_name, wrong, hint", WRONG_ANSWERS, ids=[w.__name__ for _, w, _ in WRONG_ANSWERS])
+def test_hidden_tests_fail_wrong_answers(check_name, wrong, hint):
+    """Every typical mistake also fails the hidden cases (with some message)."""
+    with pytest.raises(CheckFailed):
+        getattr(ex, check_name)(wrong, hidden=True)
+
+
+def test_hidden_cases_differ_from_visible_ones():
+    from glove_lite.exercises import cooccurrence, preprocessing
+
+    assert preprocessing._vocab_cases(True) != preprocessing._vocab_cases(False)
+    visible = {repr([d.tolist() for d in docs]) for docs, _, _ in cooccurrence._cases(False)}
+    assert not visible & {repr([d.tolist() for d in docs]) for docs, _, _ in cooccurrence._cases(True)}
+
+
+# --------------------------------------------------------------------------- two hints that were wrong (issue 12, item 9)
+
+
+def vocab_last_doc(documents, min_count):
+    return ref.build_word_index(documents[-1:], min_count)
+
+
+def test_last_document_only_is_not_called_off_by_one():
+    message = run_check("check_build_word_index", vocab_last_doc)
+    assert "counts the words of the last document only" in message and "off by one" not in message
+
+
+def test_first_vocab_case_tells_the_mistakes_apart():
+    """In the first case, counting one document and keeping counts > min_count give different answers."""
+    from glove_lite.exercises.preprocessing import _vocab_cases
+
+    docs, min_count = _vocab_cases()[0]
+    answers = [tuple(vocab_gt(docs, min_count))] + [tuple(ref.build_word_index([d], min_count)) for d in docs]
+    answers.append(tuple(ref.build_word_index(docs, min_count)))
+    assert len(set(answers)) == len(answers)
+
+
+def cooc_buffered(documents, V, window):
+    """The trap the exercise warns about: fancy-index `+=` adds a repeated (row, col) once."""
+    X = np.zeros((V, V))
+    for ids in documents:
+        for d in range(1, window + 1):
+            X[ids[:-d], ids[d:]] += 1.0 / d
+            X[ids[d:], ids[:-d]] += 1.0 / d
+    return X
+
+
+def cooc_buffered_one_statement(documents, V, window):
+    X = np.zeros((V, V))
+    for ids in documents:
+        for d in range(1, window + 1):
+            X[np.r_[ids[:-d], ids[d:]], np.r_[ids[d:], ids[:-d]]] += 1.0 / d
+    return X
+
+
+def cooc_buffered_transpose(documents, V, window):
+    U = np.zeros((V, V))
+    for ids in documents:
+        for d in range(1, window + 1):
+            U[ids[:-d], ids[d:]] += 1.0 / d
+    return U + U.T
+
+
+def cooc32_buffered(documents, V, window):
+    return cooc_buffered(documents, V, window).astype(np.float32)
+
+
+@pytest.mark.parametrize("check_name, wrong", [
+    ("check_cooc_window", cooc_buffered),
+    ("check_cooc_window", cooc_buffered_one_statement),
+    ("check_cooc_window", cooc_buffered_transpose),
+    ("check_cooc_float32", cooc32_buffered),
+])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_buffered_fancy_index_update_gets_its_own_hint(check_name, wrong, hidden):
+    with pytest.raises(CheckFailed) as info:
+        getattr(ex, check_name)(wrong, hidden=hidden)
+    message = str(info.value)
+    assert "`X[rows, cols] += w`" in message and "np.add.at" in message, message
+    assert "by hand" not in message and "half" not in message
+
+
+# --------------------------------------------------------------------------- the library's own answers (item 6)
+
+
+FORBIDDEN = [(check, path) for check in sorted(CHECKS) for path in ex.forbidden(check)]
+
+
+@pytest.mark.parametrize("check_name, path", FORBIDDEN, ids=[f"{c}-{p}" for c, p in FORBIDDEN])
+def test_passing_the_library_function_is_rejected(check_name, path):
+    from glove_lite.exercises._base import library_object
+
+    message = run_check(check_name, library_object(path))
+    assert "write your own" in message and path.replace(":", ".") in message
+
+
+def test_every_answer_can_be_found():
+    """The tables name real functions (a rename in the library would silently disable a rejection)."""
+    from glove_lite.exercises._base import code_of, library_object
+
+    assert set(ex.ANSWERS) <= set(CHECKS) and set(ex.REJECTED) <= set(CHECKS)
+    for check in CHECKS:
+        for path in ex.forbidden(check):
+            assert code_of(library_object(path)) is not None, path
+
+
+def weighting_via_library(x, xmax=100.0, alpha=0.75):
+    from glove_lite.loss import weighting_fn as library_weighting_fn
+
+    return library_weighting_fn(x, xmax, alpha)
+
+
+def loss_via_library(params, i, j, x):
+    from glove_lite import loss
+
+    return loss.glove_loss(params, i, j, x)
+
+
+def grads_via_jax_grad(params, i, j, x):
+    params = tuple(jnp.asarray(p) for p in params)
+    return tuple(np.asarray(g) for g in jax.grad(ref.glove_loss)(params, i, j, x))
+
+
+def vocab_via_library(documents, min_count):
+    from glove_lite.preprocess import Vocabulary
+
+    return Vocabulary.from_documents(documents, min_count=min_count).index
+
+
+def cooc_via_library(documents, V, window):
+    from glove_lite.cooccur import build_cooc_matrix
+
+    return build_cooc_matrix(documents, V, window)
+
+
+def init_via_library(key, V, dim):
+    from glove_lite.train import init_params as library_init
+
+    return tuple(library_init(key, V, dim))
+
+
+def neighbors_via_library(vectors, words, word, k):
+    from glove_lite.vectors import WordVectors
+
+    return WordVectors(words, vectors).nearest_neighbors(word, k)
+
+
+def spearman_via_scipy(x, y):
+    from scipy.stats import spearmanr
+
+    return spearmanr(x, y).statistic
+
+
+LIBRARY_WRAPPERS = [
+    ("check_weighting_fn", weighting_via_library, "calls the library's own `glove_lite.loss.weighting_fn`"),
+    ("check_glove_loss", loss_via_library, "calls the library's own `glove_lite.loss.glove_loss`"),
+    ("check_glove_grads", grads_via_jax_grad, "calls `jax.grad`"),
+    ("check_build_word_index", vocab_via_library, "calls the library's own `glove_lite.preprocess.Vocabulary.from_documents`"),
+    ("check_cooc_window", cooc_via_library, "calls the library's own `glove_lite.cooccur.build_cooc_matrix`"),
+    ("check_init_params", init_via_library, "calls the library's own `glove_lite.train.init_params`"),
+    ("check_nearest_neighbors", neighbors_via_library, "calls the library's own `glove_lite.vectors.WordVectors.nearest_neighbors`"),
+    ("check_spearman", spearman_via_scipy, "calls `scipy.stats.spearmanr`"),
+]
+
+
+@pytest.mark.parametrize("check_name, wrapper, hint", LIBRARY_WRAPPERS, ids=[w.__name__ for _, w, _ in LIBRARY_WRAPPERS])
+def test_calling_the_library_function_is_rejected(check_name, wrapper, hint):
+    message = run_check(check_name, wrapper)
+    assert hint in message, message
+
+
+def test_rejection_leaves_no_profiler_behind():
+    import sys
+
+    run_check("check_weighting_fn", weighting_via_library)
+    assert sys.getprofile() is None

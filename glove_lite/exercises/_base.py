@@ -8,9 +8,12 @@ says it passed or raises :class:`CheckFailed` with a hint. Hints say *what* is w
 
 from __future__ import annotations
 
+import importlib
 import linecache
 import os
+import sys
 import traceback
+from types import CodeType
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -32,11 +35,12 @@ class CheckFailed(AssertionError):
         return [f"{red}{bold}CheckFailed{reset}: {lines[0]}", *lines[1:]]
 
 
-def passed(check: str, fn: Any, cases: int) -> None:
-    """Print the pass message of a check."""
+def passed(check: str, fn: Any, cases: int, hidden: bool = False) -> None:
+    """Print the pass message of a check (``hidden``: the graders' extra cases)."""
     name = getattr(fn, "__name__", None)
     what = f"`{name}`" if name and name != "<lambda>" else "your answer"
-    print(f"{PASS_MARK} {check}: {what} passed all {cases} tests.")
+    label = f"{check} (hidden tests)" if hidden else check
+    print(f"{PASS_MARK} {label}: {what} passed all {cases} tests.")
 
 
 #: Hints added to the message of an error raised inside the student's code.
@@ -68,19 +72,113 @@ def fn_name(fn: Any, default: str) -> str:
     return name if name and name != "<lambda>" else default
 
 
-def call_student(fn: Callable, name: str, *args: Any, call: str | None = None, **kwargs: Any) -> Any:
+# --------------------------------------------------------------------------- the library's own answers
+
+
+def library_object(path: str) -> Any:
+    """The object named by ``"package.module:Qualified.name"`` (imported on demand)."""
+    module_name, _, qualname = path.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split(".") if qualname else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+def display_name(path: str) -> str:
+    """``glove_lite.loss:weighting_fn`` -> ``glove_lite.loss.weighting_fn``."""
+    return path.replace(":", ".")
+
+
+def code_of(obj: Any) -> CodeType | None:
+    """The code object that runs when ``obj`` is called (through wrappers, bound and class methods)."""
+    for _ in range(10):
+        if isinstance(obj, CodeType):
+            return obj
+        inner = getattr(obj, "__wrapped__", None) or getattr(obj, "__func__", None)
+        if inner is not None:
+            obj = inner
+            continue
+        return getattr(obj, "__code__", None)
+    return None
+
+
+def forbidden_codes(paths: Sequence[str]) -> dict[CodeType, str]:
+    """Code object -> path, for the library functions in ``paths`` that can be found."""
+    codes: dict[CodeType, str] = {}
+    for path in paths:
+        try:
+            code = code_of(library_object(path))
+        except (ImportError, AttributeError):  # an optional package, or a renamed function
+            continue
+        if code is not None:
+            codes[code] = path
+    return codes
+
+
+def _is_own(path: str) -> bool:
+    return path.startswith("glove_lite.")
+
+
+def reject_library_function(fn: Any, name: str, codes: dict[CodeType, str]) -> None:
+    """Fail when ``fn`` *is* one of the library functions the exercise asks the student to write."""
+    path = codes.get(code_of(fn)) if callable(fn) else None
+    if path is None:
+        return
+    if _is_own(path):
+        raise CheckFailed(
+            f"you passed `{display_name(path)}`, the library's own function: this exercise asks you to write "
+            f"your own `{name}`. (The check compares your function with the library's, so the library's own "
+            "passes trivially.)"
+        )
+    raise CheckFailed(f"you passed `{display_name(path)}`, a ready-made function: this exercise asks you to write your own `{name}`.")
+
+
+class _CallWatcher:
+    """Records whether any of ``codes`` runs while active (``sys.setprofile``; off if a profiler runs)."""
+
+    def __init__(self, codes: dict[CodeType, str]):
+        self.codes = codes
+        self.hit: str | None = None
+        self.active = False
+
+    def _hook(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and self.hit is None:
+            path = self.codes.get(frame.f_code)
+            if path is not None:
+                self.hit = path
+
+    def __enter__(self) -> "_CallWatcher":
+        if self.codes and sys.getprofile() is None:
+            sys.setprofile(self._hook)
+            self.active = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.active:
+            sys.setprofile(None)
+            self.active = False
+
+
+def call_student(fn: Callable, name: str, *args: Any, call: str | None = None, forbid: Sequence[str] = (),
+                 **kwargs: Any) -> Any:
     """Call the student's ``fn``; turn stubs, crashes and ``None`` into :class:`CheckFailed`.
 
-    ``call`` describes the call in messages, e.g. ``cooc_window(docs, 5, 2)``.
+    ``call`` describes the call in messages, e.g. ``cooc_window(docs, 5, 2)``. ``forbid``
+    names functions (``"module:qualname"``) that ``fn`` must neither be nor call: the
+    library's own answer to the exercise.
     """
     if not callable(fn):
         raise CheckFailed(
             f"expected a function, got a {type(fn).__name__}: pass the function itself "
             f"(`{name}`), not the result of calling it (`{name}(...)`)."
         )
+    codes = forbidden_codes(forbid)
+    reject_library_function(fn, name, codes)
     call = call or f"{name}(...)"
+    watcher = _CallWatcher(codes)
     try:
-        out = fn(*args, **kwargs)
+        with watcher:
+            out = fn(*args, **kwargs)
     except NotImplementedError:
         raise CheckFailed(
             f"`{name}` is not implemented yet: replace the `raise NotImplementedError(...)` line "
@@ -95,6 +193,15 @@ def call_student(fn: Callable, name: str, *args: Any, call: str | None = None, *
             f"`{call}` raised {type(exc).__name__}{': ' + message if message else ''}{_where(exc)}."
             + (f"\nHint: {hint}" if hint else "")
         ) from None
+    if watcher.hit is not None:
+        path = watcher.hit
+        if _is_own(path):
+            raise CheckFailed(
+                f"`{call}` calls the library's own `{display_name(path)}`: this exercise asks you to write "
+                "that code yourself. (The check compares your function with the library's, so calling the "
+                "library's own passes trivially.)"
+            )
+        raise CheckFailed(f"`{call}` calls `{display_name(path)}`: this exercise asks you to do that work yourself, without it.")
     if out is None:
         raise CheckFailed(
             f"`{name}` returned None. If its body is still `...`, it is not implemented yet; "

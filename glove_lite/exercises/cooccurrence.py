@@ -6,6 +6,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from glove_lite.exercises._answers import forbidden
 from glove_lite.exercises._base import (
     CheckFailed,
     as_array,
@@ -35,16 +36,30 @@ def _cooc(docs: Sequence[Sequence[int]], V: int, window: int, weight: Callable[[
     return X
 
 
-def _cases() -> list[tuple[Docs, int, int]]:
-    """(documents, vocab_size, window): hand-made first, then random, smallest first."""
-    cases: list[tuple[list[list[int]], int, int]] = [
-        ([[0, 1, 2]], 3, 1),
-        ([[0, 1, 0]], 2, 2),
-        ([[0, 1, 2, 3], [3, 2]], 4, 2),
-        ([[2, 0, 2, 1, 1, 0, 2]], 3, 3),
-    ]
-    rng = np.random.default_rng(2)
-    for V, n_docs, window in ((5, 1, 2), (6, 2, 3), (8, 3, 4), (12, 3, 2), (7, 2, 5)):
+def _cases(hidden: bool = False) -> list[tuple[Docs, int, int]]:
+    """(documents, vocab_size, window): hand-made first, then random, smallest first.
+
+    The hidden cases add edge cases: an empty document, a one-token document, a window
+    longer than the documents, ids that never occur.
+    """
+    if hidden:
+        cases: list[tuple[list[list[int]], int, int]] = [
+            ([[1, 1, 1, 1]], 2, 2),
+            ([[], [3], [0, 3, 0]], 5, 4),
+            ([[2, 0, 1], [1, 2]], 6, 8),
+        ]
+        rng = np.random.default_rng(1002)
+        sizes = ((9, 2, 3), (4, 4, 1), (15, 3, 6))
+    else:
+        cases = [
+            ([[0, 1, 2]], 3, 1),
+            ([[0, 1, 0]], 2, 2),
+            ([[0, 1, 2, 3], [3, 2]], 4, 2),
+            ([[2, 0, 2, 1, 1, 0, 2]], 3, 3),
+        ]
+        rng = np.random.default_rng(2)
+        sizes = ((5, 1, 2), (6, 2, 3), (8, 3, 4), (12, 3, 2), (7, 2, 5))
+    for V, n_docs, window in sizes:
         docs = [rng.integers(0, V, size=int(rng.integers(3, 25))).tolist() for _ in range(n_docs)]
         cases.append((docs, V, window))
     return [([np.array(d, dtype=np.int32) for d in docs], V, w) for docs, V, w in cases]
@@ -60,6 +75,16 @@ def _diagnose(X: np.ndarray, docs: Docs, V: int, window: int, call: str, rtol: f
         raise CheckFailed(f"{example}: the matrix has NaN or infinite entries.")
     if close(X, want, rtol=rtol):
         return
+    buffered = _buffered_update_entry(X, want, docs, V, window, rtol)
+    if buffered is not None:
+        a, b = buffered
+        raise CheckFailed(
+            f"{example} and window_size={window}: X[{a}, {b}] is {fmt(X[a, b])}, expected {fmt(want[a, b])}. "
+            "Entries are too small exactly where the same pair of words occurs more than once at the same "
+            "distance: `X[rows, cols] += w` with index arrays adds w only once per distinct (row, col), "
+            "however often it repeats (numpy buffers the update). Use np.add.at(X, (rows, cols), w), which "
+            "adds every repeat."
+        )
     one_way = _cooc(docs, V, window, both=False)
     diag_once = want - np.diag(np.diag(want)) / 2
     hint = first_matching_hint(X, [
@@ -89,6 +114,44 @@ def _diagnose(X: np.ndarray, docs: Docs, V: int, window: int, call: str, rtol: f
     )
 
 
+def _repeated_pairs(docs: Docs, V: int, window: int) -> np.ndarray:
+    """Boolean (V, V): entries that get two or more additions at one distance d in one document.
+
+    Those are the entries that ``X[rows, cols] += w`` (numpy's buffered fancy-index update)
+    undercounts, whether the student loops over documents or not, one direction at a time or
+    both in one statement.
+    """
+    repeated = np.zeros((V, V), dtype=bool)
+    for ids in docs:
+        ids = np.asarray(ids, dtype=np.int64)
+        for d in range(1, min(window, max(len(ids) - 1, 0)) + 1):
+            a, b = ids[:-d], ids[d:]
+            keys = np.concatenate([a * V + b, b * V + a])
+            uniq, n = np.unique(keys, return_counts=True)
+            repeated.flat[uniq[n > 1]] = True
+    return repeated
+
+
+def _buffered_update_entry(X: np.ndarray, want: np.ndarray, docs: Docs, V: int, window: int,
+                           rtol: float) -> tuple[int, int] | None:
+    """The worst undercounted entry if X looks like a buffered ``X[rows, cols] += w`` update, else None.
+
+    That is: X is nowhere too large, every pair that occurs is there (X > 0 where the exact
+    X is), every entry that is too small is one that repeats at some distance, and X is not
+    the matrix with each diagonal entry added once (another mistake, with its own hint).
+    """
+    tol = rtol * np.maximum(np.abs(want), 1.0)
+    short = want - X > tol
+    if not short.any() or np.any(X - want > tol) or np.any((want > 0) & (X <= 0)):
+        return None
+    if close(X, want - np.diag(np.diag(want)) / 2, rtol=rtol):
+        return None
+    if not np.all(_repeated_pairs(docs, V, window)[short]):
+        return None
+    a, b = np.unravel_index(np.argmax(np.where(short, want - X, -np.inf)), X.shape)
+    return int(a), int(b)
+
+
 def _drift_case() -> tuple[Docs, int, int]:
     """One long document with large counts, where float32 accumulation visibly drifts."""
     rng = np.random.default_rng(3)
@@ -100,19 +163,21 @@ def _max_relative_error(X: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(X[nz].astype(np.float64) - want[nz]) / want[nz]))
 
 
-def check_cooc_window(fn: Callable[[Docs, int, int], Any]) -> None:
+def check_cooc_window(fn: Callable[[Docs, int, int], Any], *, hidden: bool = False) -> None:
     """Check ``fn(documents, vocab_size, window_size) -> X``, the co-occurrence matrix.
 
     ``documents`` is a list of 1-D int arrays. X (dense or scipy sparse, (V, V)) must hold,
     for every pair of positions p < q in one document with q - p <= window_size, 1/(q - p)
-    added to X[a, b] and X[b, a] (a, b the words at p and q).
+    added to X[a, b] and X[b, a] (a, b the words at p and q). ``hidden=True`` runs the
+    graders' other cases.
     """
     name = fn_name(fn, "cooc_window")
-    cases = _cases()
+    cases = _cases(hidden)
     low_precision = False
+    forbid = forbidden("check_cooc_window")
     for docs, V, window in cases:
         call = f"{name}(documents, {V}, {window})"
-        out = call_student(fn, name, [d.copy() for d in docs], V, window, call=call)
+        out = call_student(fn, name, [d.copy() for d in docs], V, window, call=call, forbid=forbid)
         X = as_array(out, f"the result of `{call}`")
         if X.ndim != 2:
             raise CheckFailed(f"`{call}` returned an array of shape {X.shape}; expected a (vocab_size, vocab_size) matrix.")
@@ -121,7 +186,7 @@ def check_cooc_window(fn: Callable[[Docs, int, int], Any]) -> None:
     if low_precision:
         docs, V, window = _drift_case()
         call = f"{name}(one document of {docs[0].size} tokens, {V}, {window})"
-        X = as_array(call_student(fn, name, docs, V, window, call=call), f"the result of `{call}`")
+        X = as_array(call_student(fn, name, docs, V, window, call=call, forbid=forbid), f"the result of `{call}`")
         want = _cooc(docs, V, window)
         err = _max_relative_error(X, want) if X.shape == want.shape else np.inf
         if err > 1e-6:
@@ -130,21 +195,22 @@ def check_cooc_window(fn: Callable[[Docs, int, int], Any]) -> None:
                 f"(largest relative error {err:.1e}): accumulate in float64."
             )
         cases.append(_drift_case())
-    passed("check_cooc_window", fn, len(cases))
+    passed("check_cooc_window", fn, len(cases), hidden)
 
 
-def check_cooc_float32(fn: Callable[[Docs, int, int], Any]) -> None:
+def check_cooc_float32(fn: Callable[[Docs, int, int], Any], *, hidden: bool = False) -> None:
     """Check ``fn(documents, vocab_size, window_size) -> X``: the blog post's dense float32 matrix.
 
     X must be a dense numpy ``float32`` array equal to the co-occurrence matrix on small
     inputs, built by adding each weight to the float32 matrix in turn (so that, as in the
-    post, large sums drift from the float64 ones).
+    post, large sums drift from the float64 ones). ``hidden=True`` runs the graders' other cases.
     """
     name = fn_name(fn, "cooc_float32")
-    cases = _cases()
+    cases = _cases(hidden)
+    forbid = forbidden("check_cooc_float32")
     for docs, V, window in cases:
         call = f"{name}(documents, {V}, {window})"
-        out = call_student(fn, name, [d.copy() for d in docs], V, window, call=call)
+        out = call_student(fn, name, [d.copy() for d in docs], V, window, call=call, forbid=forbid)
         if not isinstance(out, np.ndarray):
             raise CheckFailed(
                 f"`{call}` returned a {type(out).__name__}; this exercise rebuilds the blog post's dense numpy "
@@ -160,7 +226,7 @@ def check_cooc_float32(fn: Callable[[Docs, int, int], Any]) -> None:
         _diagnose(out, docs, V, window, call, rtol=1e-5)
     docs, V, window = _drift_case()
     call = f"{name}(one document of {docs[0].size} tokens, {V}, {window})"
-    X = as_array(call_student(fn, name, docs, V, window, call=call), f"the result of `{call}`")
+    X = as_array(call_student(fn, name, docs, V, window, call=call, forbid=forbid), f"the result of `{call}`")
     want = _cooc(docs, V, window)
     _diagnose(X, docs, V, window, call, rtol=1e-2)
     if _max_relative_error(X, want) < 1e-6:
@@ -169,4 +235,4 @@ def check_cooc_float32(fn: Callable[[Docs, int, int], Any]) -> None:
             "precision (np.bincount, np.sum and scipy.sparse with float64 weights all sum in float64) and "
             "converted at the end. To see the post's drift, add each weight to the float32 matrix in turn."
         )
-    passed("check_cooc_float32", fn, len(cases) + 1)
+    passed("check_cooc_float32", fn, len(cases) + 1, hidden)

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from glove_lite.exercises._answers import forbidden
 from glove_lite.exercises._base import CheckFailed, call_student, fmt, fn_name, passed
 
 
@@ -34,24 +35,33 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return _pearson(rankdata(x), rankdata(y))
 
 
-def check_spearman(fn: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+def check_spearman(fn: Callable[[np.ndarray, np.ndarray], Any], *, hidden: bool = False) -> None:
     """Check ``fn(x, y) -> rho``: Spearman's rank correlation of two 1-D arrays.
 
     It is Pearson's correlation of the ranks, tied values sharing the average of their
-    ranks (what ``scipy.stats.spearmanr`` computes).
+    ranks (what ``scipy.stats.spearmanr`` computes; passing or calling that is rejected).
+    ``hidden=True`` runs the graders' other cases (ties in both arrays, a decreasing relation).
     """
     name = fn_name(fn, "spearman")
-    rng = np.random.default_rng(60)
+    rng = np.random.default_rng(1060 if hidden else 60)
     x1 = rng.normal(size=20)
-    cases = [
-        (np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([1.0, 4.0, 9.0, 16.0, 100.0]), "no ties, monotonic"),
-        (x1, x1 + rng.normal(size=20), "no ties"),
-        (np.array([1.0, 2.0, 2.0, 3.0, 5.0, 5.0, 5.0, 8.0]), np.array([2.0, 1.0, 4.0, 3.0, 7.0, 5.0, 6.0, 9.0]), "ties in x"),
-        (np.round(rng.uniform(0, 10, 30)), np.round(rng.uniform(0, 10, 30)) + np.arange(30) / 10, "many ties"),
-    ]
+    if hidden:
+        cases = [
+            (np.array([3.0, 1.0, 2.0, 5.0, 4.0]), np.array([30.0, 20.0, 10.0, 0.0, -5.0]), "no ties, mixed"),
+            (np.array([1.0, 1.0, 2.0, 2.0, 3.0, 3.0]), np.array([6.0, 6.0, 4.0, 4.0, 4.0, 1.0]), "ties in both"),
+            (x1, -np.exp(x1), "decreasing"),
+            (np.round(rng.uniform(0, 5, 40)), np.round(rng.uniform(0, 5, 40)), "many ties in both"),
+        ]
+    else:
+        cases = [
+            (np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([1.0, 4.0, 9.0, 16.0, 100.0]), "no ties, monotonic"),
+            (x1, x1 + rng.normal(size=20), "no ties"),
+            (np.array([1.0, 2.0, 2.0, 3.0, 5.0, 5.0, 5.0, 8.0]), np.array([2.0, 1.0, 4.0, 3.0, 7.0, 5.0, 6.0, 9.0]), "ties in x"),
+            (np.round(rng.uniform(0, 10, 30)), np.round(rng.uniform(0, 10, 30)) + np.arange(30) / 10, "many ties"),
+        ]
     for x, y, label in cases:
         call = f"{name}(x={fmt(x, 3)}, y={fmt(y, 3)})" if x.size <= 8 else f"{name}(x, y) ({label}, n={x.size})"
-        got = _scalar(call_student(fn, name, x.copy(), y.copy(), call=call), call)
+        got = _scalar(call_student(fn, name, x.copy(), y.copy(), call=call, forbid=forbidden("check_spearman")), call)
         want = _spearman(x, y)
         if abs(got - want) <= 1e-6:
             continue
@@ -63,7 +73,7 @@ def check_spearman(fn: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         if abs(got - _pearson(np.argsort(x, kind="stable"), np.argsort(y, kind="stable"))) <= 1e-6:
             raise CheckFailed(f"`{call}` = {got:.4f}, expected {want:.4f}: np.argsort gives the positions of the sorted values, not the rank of each value.")
         raise CheckFailed(f"`{call}` = {got:.4f}, expected {want:.4f}.")
-    passed("check_spearman", fn, len(cases))
+    passed("check_spearman", fn, len(cases), hidden)
 
 
 def _similarity_reference(vectors, words, pairs, lowercase=True, skip_oov=True, rank=True, cosine=True):
@@ -84,18 +94,20 @@ def _similarity_reference(vectors, words, pairs, lowercase=True, skip_oov=True, 
     return corr(np.array(model), np.array(human)), len(model)
 
 
-def check_similarity_score(fn: Callable[[np.ndarray, list[str], list[tuple[str, str, float]]], Any]) -> None:
+def check_similarity_score(fn: Callable[[np.ndarray, list[str], list[tuple[str, str, float]]], Any], *,
+                           hidden: bool = False) -> None:
     """Check ``fn(vectors, words, pairs) -> (rho, covered)``, a word-similarity benchmark.
 
     ``pairs`` holds (word1, word2, human_score); words are looked up lowercased, pairs with
     a word outside the vocabulary are skipped, and rho is Spearman's correlation between
     the cosine similarities and the human scores over the ``covered`` remaining pairs.
+    ``hidden=True`` runs the graders' other cases.
     """
     name = fn_name(fn, "similarity_score")
-    rng = np.random.default_rng(70)
+    rng = np.random.default_rng(1070 if hidden else 70)
     n_cases = 0
-    for seed in (70, 71):
-        n, d = 40, 5
+    for seed in (1070, 1071) if hidden else (70, 71):
+        n, d = (55, 7) if hidden else (40, 5)
         words = [f"w{k:02d}" for k in range(n)]
         vectors = rng.normal(size=(n, d)) * np.exp(rng.normal(0, 0.8, size=(n, 1)))
         vocab = words + ["zz_unknown", "qq_missing"]
@@ -107,7 +119,8 @@ def check_similarity_score(fn: Callable[[np.ndarray, list[str], list[tuple[str, 
                 wa = wa.upper()
             pairs.append((wa, wb, float(np.round(rng.uniform(0, 10), 2))))
         call = f"{name}(vectors, words, pairs)"
-        out = call_student(fn, name, vectors.copy(), list(words), list(pairs), call=call)
+        out = call_student(fn, name, vectors.copy(), list(words), list(pairs), call=call,
+                           forbid=forbidden("check_similarity_score"))
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise CheckFailed(f"`{call}` must return two values (rho, covered), got a {type(out).__name__}.")
         rho, covered = _scalar(out[0], call), out[1]
@@ -129,4 +142,4 @@ def check_similarity_score(fn: Callable[[np.ndarray, list[str], list[tuple[str, 
             if abs(rho - _similarity_reference(vectors, words, pairs, **kwargs)[0]) <= 1e-6:
                 raise CheckFailed(f"`{call}`: rho = {rho:.4f}, expected {want_rho:.4f}: {hint}")
         raise CheckFailed(f"`{call}`: rho = {rho:.4f}, expected {want_rho:.4f}.")
-    passed("check_similarity_score", fn, n_cases)
+    passed("check_similarity_score", fn, n_cases, hidden)

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from glove_lite.exercises._answers import forbidden
 from glove_lite.exercises._base import CheckFailed, call_student, fn_name, passed
 
 
@@ -41,23 +42,25 @@ def _as_words(out: Any, what: str) -> list[str]:
     return words
 
 
-def check_nearest_neighbors(fn: Callable[[np.ndarray, list[str], str, int], Any]) -> None:
+def check_nearest_neighbors(fn: Callable[[np.ndarray, list[str], str, int], Any], *, hidden: bool = False) -> None:
     """Check ``fn(vectors, words, word, k) -> [neighbour, ...]``.
 
     ``vectors`` is (n, d) with row i the vector of ``words[i]``; the answer lists the k
     words of highest cosine similarity to ``word``, most similar first, ``word`` itself
-    excluded (pairs (word, similarity) are accepted too).
+    excluded (pairs (word, similarity) are accepted too). ``hidden=True`` runs the
+    graders' other cases.
     """
     name = fn_name(fn, "nearest_neighbors")
     trials = 0
-    for seed in (40, 41):
+    for seed in (1040, 1041) if hidden else (40, 41):
         vectors, words = _toy_vectors(seed)
         unit = _unit(vectors.astype(np.float64))
-        for q, k in ((3, 5), (17, 1), (42, 8)):
+        for q, k in ((0, 3), (59, 12), (30, 2)) if hidden else ((3, 5), (17, 1), (42, 8)):
             trials += 1
             word = words[q]
             call = f"{name}(vectors, words, {word!r}, k={k})"
-            got = _as_words(call_student(fn, name, vectors.copy(), list(words), word, k, call=call), f"the result of `{call}`")
+            got = _as_words(call_student(fn, name, vectors.copy(), list(words), word, k, call=call,
+                                         forbid=forbidden("check_nearest_neighbors")), f"the result of `{call}`")
             want = _rank(unit @ unit[q], {q}, k, words)
             if got == want:
                 continue
@@ -77,7 +80,7 @@ def check_nearest_neighbors(fn: Callable[[np.ndarray, list[str], str, int], Any]
             if sorted(got) == sorted(want):
                 raise CheckFailed(f"`{call}` has the right words in the wrong order: most similar first.")
             raise CheckFailed(f"`{call}` returned {got}; expected {want}.")
-    passed("check_nearest_neighbors", fn, trials)
+    passed("check_nearest_neighbors", fn, trials, hidden)
 
 
 def _analogy_variants(vectors: np.ndarray, a: int, b: int, c: int, words: list[str]) -> dict[str, str]:
@@ -93,21 +96,23 @@ def _analogy_variants(vectors: np.ndarray, a: int, b: int, c: int, words: list[s
     }
 
 
-def check_analogy(fn: Callable[[np.ndarray, list[str], str, str, str], Any]) -> None:
+def check_analogy(fn: Callable[[np.ndarray, list[str], str, str, str], Any], *, hidden: bool = False) -> None:
     """Check ``fn(vectors, words, a, b, c) -> d``: "a is to b as c is to d" by 3CosAdd.
 
     d is the word whose vector has the highest cosine similarity to
-    unit(b) - unit(a) + unit(c), among all words except a, b and c.
+    unit(b) - unit(a) + unit(c), among all words except a, b and c. ``hidden=True`` runs
+    the graders' other cases.
     """
     name = fn_name(fn, "analogy")
-    rng = np.random.default_rng(50)
+    rng = np.random.default_rng(1050 if hidden else 50)
     answers, variants, calls = [], [], []
-    for seed in (50, 51):
+    for seed in (1050, 1051) if hidden else (50, 51):
         vectors, words = _toy_vectors(seed)
         for _ in range(15):
             a, b, c = (int(t) for t in rng.choice(len(words), size=3, replace=False))
             call = f"{name}(vectors, words, {words[a]!r}, {words[b]!r}, {words[c]!r})"
-            out = call_student(fn, name, vectors.copy(), list(words), words[a], words[b], words[c], call=call)
+            out = call_student(fn, name, vectors.copy(), list(words), words[a], words[b], words[c], call=call,
+                               forbid=forbidden("check_analogy"))
             if isinstance(out, (list, tuple)) and len(out) == 1:  # [word] or [(word, similarity)]
                 out = out[0]
             if isinstance(out, (list, tuple)) and len(out) == 2 and isinstance(out[0], str):  # (word, similarity)
@@ -134,4 +139,4 @@ def check_analogy(fn: Callable[[np.ndarray, list[str], str, str, str], Any]) -> 
                 raise CheckFailed(f"`{calls[wrong[0]]}` returned {answers[wrong[0]]!r}, expected {variants[wrong[0]]['reference']!r}: {hint}")
         k = wrong[0]
         raise CheckFailed(f"`{calls[k]}` returned {answers[k]!r}, expected {variants[k]['reference']!r}.")
-    passed("check_analogy", fn, len(answers))
+    passed("check_analogy", fn, len(answers), hidden)

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from glove_lite.exercises._answers import forbidden
 from glove_lite.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fmt, fn_name, passed
 
 
@@ -13,15 +14,24 @@ def _f(x: np.ndarray, xmax: float = 100.0, alpha: float = 0.75) -> np.ndarray:
     return np.where(x < xmax, (np.asarray(x, dtype=np.float64) / xmax) ** alpha, 1.0)
 
 
-def check_weighting_fn(fn: Callable[..., Any]) -> None:
-    """Check ``fn(x, xmax=100, alpha=0.75)``: (x / xmax)^alpha below xmax, 1 from xmax on, elementwise."""
+def check_weighting_fn(fn: Callable[..., Any], *, hidden: bool = False) -> None:
+    """Check ``fn(x, xmax=100, alpha=0.75)``: (x / xmax)^alpha below xmax, 1 from xmax on, elementwise.
+
+    ``hidden=True`` runs the graders' other cases (other values and settings, a 2-D array).
+    """
     name = fn_name(fn, "weighting_fn")
-    x = np.array([0.0, 0.5, 1.0, 3.0, 10.0, 42.0, 99.0, 100.0, 150.0, 1e4])
-    settings = [({}, 100.0, 0.75), ({"xmax": 10.0, "alpha": 0.5}, 10.0, 0.5), ({"xmax": 50.0, "alpha": 1.0}, 50.0, 1.0)]
+    forbid = forbidden("check_weighting_fn")
+    if hidden:
+        x = np.array([[0.0, 0.25, 2.0, 7.5], [19.99, 20.0, 64.0, 1e6]])
+        settings = [({}, 100.0, 0.75), ({"xmax": 20.0, "alpha": 0.25}, 20.0, 0.25),
+                    ({"xmax": 1.0, "alpha": 2.0}, 1.0, 2.0)]
+    else:
+        x = np.array([0.0, 0.5, 1.0, 3.0, 10.0, 42.0, 99.0, 100.0, 150.0, 1e4])
+        settings = [({}, 100.0, 0.75), ({"xmax": 10.0, "alpha": 0.5}, 10.0, 0.5), ({"xmax": 50.0, "alpha": 1.0}, 50.0, 1.0)]
     for kwargs, xmax, alpha in settings:
         args = ", ".join(f"{k}={v:g}" for k, v in kwargs.items())
         call = f"{name}(x{', ' + args if args else ''})"
-        got = as_array(call_student(fn, name, x.copy(), call=call, **kwargs), f"the result of `{call}`")
+        got = as_array(call_student(fn, name, x.copy(), call=call, forbid=forbid, **kwargs), f"the result of `{call}`")
         want = _f(x, xmax, alpha)
         if got.shape != x.shape:
             raise CheckFailed(
@@ -30,8 +40,8 @@ def check_weighting_fn(fn: Callable[..., Any]) -> None:
         if close(got, want, rtol=1e-5, atol=1e-7):
             continue
         where = f"`{call}` with x = {fmt(x)}"
-        if abs(float(got[0])) > 1e-7:
-            raise CheckFailed(f"{where}: f(0) = {fmt(got[0])}; f(0) must be 0, so pairs that never co-occur cost nothing.")
+        if abs(float(got.flat[0])) > 1e-7:
+            raise CheckFailed(f"{where}: f(0) = {fmt(got.flat[0])}; f(0) must be 0, so pairs that never co-occur cost nothing.")
         hint = first_matching_hint(got, [
             (lambda: _f(x), "you ignore the xmax and alpha arguments: use the values passed in, not the defaults."),
             (lambda: (x / xmax) ** alpha, f"above xmax f must stay at 1 (f(150) = 1 for xmax=100): you forgot the cap."),
@@ -43,23 +53,23 @@ def check_weighting_fn(fn: Callable[..., Any]) -> None:
         if hint:
             raise CheckFailed(f"{where}: {hint}")
         k = int(np.argmax(np.abs(got - want)))
-        raise CheckFailed(f"{where}: f({x[k]:g}) = {fmt(got[k])}, expected {fmt(want[k])}.")
+        raise CheckFailed(f"{where}: f({x.flat[k]:g}) = {fmt(got.flat[k])}, expected {fmt(want.flat[k])}.")
     # JAX arrays, as in training
     import jax.numpy as jnp
 
     call = f"{name}(jnp.array(x))"
-    got = as_array(call_student(fn, name, jnp.asarray(x, dtype=jnp.float32), call=call), f"the result of `{call}`")
+    got = as_array(call_student(fn, name, jnp.asarray(x, dtype=jnp.float32), call=call, forbid=forbid),
+                   f"the result of `{call}`")
     if not close(got, _f(x), rtol=1e-4, atol=1e-6):
         raise CheckFailed(f"`{call}` gives other values for a JAX array than for a numpy array: use jnp functions.")
-    passed("check_weighting_fn", fn, len(settings) + 1)
+    passed("check_weighting_fn", fn, len(settings) + 1, hidden)
 
 
 # --------------------------------------------------------------------------- the loss
 
 
-def _loss_case(seed: int, repeats: bool):
+def _loss_case(seed: int, repeats: bool, V: int = 7, d: int = 3, n: int = 12):
     rng = np.random.default_rng(seed)
-    V, d, n = 7, 3, 12
     W, Wt = rng.normal(0, 0.5, (V, d)), rng.normal(0, 0.5, (V, d))
     b, bt = rng.normal(0, 0.5, V), rng.normal(0, 0.5, V)
     if repeats:
@@ -88,23 +98,29 @@ def _jax_params(params):
     return tuple(jnp.asarray(p, dtype=jnp.float32) for p in params)
 
 
-def check_glove_loss(fn: Callable[..., Any]) -> None:
+def _loss_sizes(hidden: bool) -> dict[str, int]:
+    return {"V": 11, "d": 5, "n": 30} if hidden else {}
+
+
+def check_glove_loss(fn: Callable[..., Any], *, hidden: bool = False) -> None:
     """Check ``fn(params, cooc_i, cooc_j, X_ij) -> loss``.
 
     params = (W, W_tilde, b, b_tilde); the loss is the sum over the batch of
     f(X_ij) (w_i . w~_j + b_i + b~_j - log X_ij)^2 with the default f (xmax=100, alpha=0.75),
-    a scalar that ``jax.grad`` can differentiate.
+    a scalar that ``jax.grad`` can differentiate. ``hidden=True`` runs the graders' other
+    cases (other sizes and seeds).
     """
     import jax
     import jax.numpy as jnp
 
     name = fn_name(fn, "glove_loss")
-    seeds = [(10, False), (11, True), (12, True)]
+    seeds = [(1010, False), (1011, True), (1012, True)] if hidden else [(10, False), (11, True), (12, True)]
     for seed, repeats in seeds:
-        params, i, j, x = _loss_case(seed, repeats)
+        params, i, j, x = _loss_case(seed, repeats, **_loss_sizes(hidden))
         call = f"{name}(params, cooc_i, cooc_j, X_ij)"
         jparams = _jax_params(params)
-        out = call_student(fn, name, jparams, jnp.asarray(i), jnp.asarray(j), jnp.asarray(x, dtype=jnp.float32), call=call)
+        out = call_student(fn, name, jparams, jnp.asarray(i), jnp.asarray(j), jnp.asarray(x, dtype=jnp.float32), call=call,
+                           forbid=forbidden("check_glove_loss"))
         got = as_array(out, f"the result of `{call}`")
         terms = _loss_np(params, i, j, x)
         want = terms.sum()
@@ -142,7 +158,7 @@ def check_glove_loss(fn: Callable[..., Any]) -> None:
         for label, g, w in zip(("W", "W_tilde", "b", "b_tilde"), grads, want_grads):
             if not close(np.asarray(g), np.asarray(w), rtol=1e-3, atol=1e-5):
                 raise CheckFailed(f"`{call}` has the right value, but its gradient with respect to {label} is wrong.")
-    passed("check_glove_loss", fn, len(seeds))
+    passed("check_glove_loss", fn, len(seeds), hidden)
 
 
 def _grads_np(params, i, j, x, factor=2.0, weight=True, accumulate=True):
@@ -163,19 +179,21 @@ def _grads_np(params, i, j, x, factor=2.0, weight=True, accumulate=True):
     return dW, dWt, db, dbt
 
 
-def check_glove_grads(fn: Callable[..., Any]) -> None:
+def check_glove_grads(fn: Callable[..., Any], *, hidden: bool = False) -> None:
     """Check ``fn(params, cooc_i, cooc_j, X_ij) -> (dW, dW_tilde, db, db_tilde)``.
 
     The gradients of the summed GloVe loss (the one of :func:`check_glove_loss`), derived
-    by hand, with the shapes of the parameters; they are compared with ``jax.grad``.
+    by hand (``jax.grad`` is rejected), with the shapes of the parameters.
+    ``hidden=True`` runs the graders' other cases.
     """
     name = fn_name(fn, "glove_grads")
     labels = ("dW", "dW_tilde", "db", "db_tilde")
-    seeds = [(20, False), (21, True), (22, True)]
+    seeds = [(1020, False), (1021, True), (1022, True)] if hidden else [(20, False), (21, True), (22, True)]
     for seed, repeats in seeds:
-        params, i, j, x = _loss_case(seed, repeats)
+        params, i, j, x = _loss_case(seed, repeats, **_loss_sizes(hidden))
         call = f"{name}(params, cooc_i, cooc_j, X_ij)"
-        out = call_student(fn, name, tuple(np.array(p) for p in params), i.copy(), j.copy(), x.copy(), call=call)
+        out = call_student(fn, name, tuple(np.array(p) for p in params), i.copy(), j.copy(), x.copy(), call=call,
+                           forbid=forbidden("check_glove_grads"))
         if not isinstance(out, (tuple, list)) or len(out) != 4:
             raise CheckFailed(f"`{call}` must return four arrays (dW, dW_tilde, db, db_tilde), got a {type(out).__name__}.")
         got = [as_array(g, f"{label} from `{call}`") for g, label in zip(out, labels)]
@@ -195,4 +213,4 @@ def check_glove_grads(fn: Callable[..., Any]) -> None:
                 (lambda: _grads_np(params, i, j, x, accumulate=False)[k], "a word that appears in several pairs of the batch must get the sum of their gradients; `a[idx] += v` in numpy keeps only one of them when idx repeats (use np.add.at)."),
             ], rtol=1e-4)
             raise CheckFailed(f"`{call}`: {label} is wrong" + (f": {hint}" if hint else f" (largest error {fmt(np.max(np.abs(got[k] - want[k])))})."))
-    passed("check_glove_grads", fn, len(seeds))
+    passed("check_glove_grads", fn, len(seeds), hidden)

@@ -7,14 +7,26 @@ from typing import Any, Callable
 
 import numpy as np
 
+from glove_lite.exercises._answers import forbidden
 from glove_lite.exercises._base import CheckFailed, as_array, call_student, fn_name, passed
 
 
-def _vocab_cases() -> list[tuple[list[list[str]], int]]:
-    """Small corpora with ties and words counted exactly min_count and min_count - 1 times."""
-    cases = [([["the", "union", "is", "strong"], ["the", "union", "the"]], 1)]
-    rng = np.random.default_rng(0)
-    for min_count, n_words in ((3, 14), (2, 25), (5, 30)):
+def _vocab_cases(hidden: bool = False) -> list[tuple[list[list[str]], int]]:
+    """Small corpora with ties and words counted exactly min_count and min_count - 1 times.
+
+    In the first case the typical mistakes give different answers (counting one document
+    only, first or last, is not confused with keeping counts > min_count). The hidden cases
+    add an empty document, non-ASCII words and other sizes.
+    """
+    if hidden:
+        cases = [([["liberté", "égalité", "liberté"], [], ["égalité", "fraternité", "liberté"]], 2)]
+        rng = np.random.default_rng(1000)
+        sizes = ((4, 20), (1, 9), (7, 40))
+    else:
+        cases = [([["the", "union", "is", "strong", "the"], ["the", "union", "of", "states"]], 1)]
+        rng = np.random.default_rng(0)
+        sizes = ((3, 14), (2, 25), (5, 30))
+    for min_count, n_words in sizes:
         words = [f"w{k:02d}" for k in range(n_words)]
         counts = rng.integers(1, 3 * min_count, size=n_words)
         counts[:3] = [min_count, min_count - 1 or 1, min_count]  # boundary counts and a tie
@@ -68,19 +80,20 @@ def _as_word_list(out: Any, name: str) -> list[str]:
     return list(out)
 
 
-def check_build_word_index(fn: Callable[[list[list[str]], int], Any]) -> None:
+def check_build_word_index(fn: Callable[[list[list[str]], int], Any], *, hidden: bool = False) -> None:
     """Check ``fn(documents, min_count) -> {word: id}``.
 
     Words seen at least ``min_count`` times over all documents get ids 0, 1, ... in order
     of decreasing count, ties in alphabetical order (a list of the words in id order is
-    accepted too).
+    accepted too). ``hidden=True`` runs the graders' other cases.
     """
     name = fn_name(fn, "build_word_index")
-    cases = _vocab_cases()
+    cases = _vocab_cases(hidden)
     for docs, min_count in cases:
         counts = Counter(t for d in docs for t in d)
         call = f"{name}(documents, min_count={min_count})"
-        got = _as_word_list(call_student(fn, name, [list(d) for d in docs], min_count, call=call), name)
+        got = _as_word_list(call_student(fn, name, [list(d) for d in docs], min_count, call=call,
+                                         forbid=forbidden("check_build_word_index")), name)
         want = _expected_words(docs, min_count)
         if len(set(got)) != len(got):
             dup = next(w for w, c in Counter(got).items() if c > 1)
@@ -100,8 +113,12 @@ def check_build_word_index(fn: Callable[[list[list[str]], int], Any]) -> None:
                 f"`{call}` keeps {low[0]!r}, seen only {counts[low[0]]} times; drop words seen fewer than "
                 f"min_count={min_count} times."
             )
+        # One document counted alone is diagnosed first: it also drops words seen exactly
+        # min_count times overall, which would otherwise read as the off-by-one below.
         only = _one_document_only(got, docs, min_count) if got != want else None
-        one_doc_hint = f"`{call}` counts the words of document {only} only: count them over all documents."
+        if only is not None:
+            which = "the last document" if only == len(docs) - 1 else f"document {only}"
+            raise CheckFailed(f"`{call}` counts the words of {which} only: count them over all documents.")
         if missing:
             lost = sorted(missing, key=lambda w: (counts[w], w))
             if all(counts[w] == min_count for w in lost):
@@ -109,14 +126,10 @@ def check_build_word_index(fn: Callable[[list[list[str]], int], Any]) -> None:
                     f"`{call}` drops {lost[0]!r}, seen exactly min_count={min_count} times: off by one, "
                     "keep words seen at least min_count times (>=, not >)."
                 )
-            if only is not None:
-                raise CheckFailed(one_doc_hint)
             raise CheckFailed(
                 f"`{call}` is missing {lost[0]!r}, seen {counts[lost[0]]} times (min_count={min_count}). "
                 "Count the words over all documents, not one."
             )
-        if got != want and only is not None:
-            raise CheckFailed(one_doc_hint)
         if got != want:
             ascending = [counts[w] for w in got] == sorted(counts[w] for w in got)
             if got == list(reversed(want)) or (ascending and len({counts[w] for w in got}) > 1):
@@ -134,21 +147,30 @@ def check_build_word_index(fn: Callable[[list[list[str]], int], Any]) -> None:
                 f"`{call}`: id {k} is {got[k]!r} (seen {counts[got[k]]} times) but should be {want[k]!r} "
                 f"(seen {counts[want[k]]} times): sort by decreasing count."
             )
-    passed("check_build_word_index", fn, len(cases))
+    passed("check_build_word_index", fn, len(cases), hidden)
 
 
-def check_tokens_to_ids(fn: Callable[[list[str], dict[str, int]], Any]) -> None:
-    """Check ``fn(tokens, index) -> ids``: a 1-D integer array, out-of-vocabulary tokens dropped."""
+def check_tokens_to_ids(fn: Callable[[list[str], dict[str, int]], Any], *, hidden: bool = False) -> None:
+    """Check ``fn(tokens, index) -> ids``: a 1-D integer array, out-of-vocabulary tokens dropped.
+
+    ``hidden=True`` runs the graders' other cases (only unknown tokens, other vocabularies).
+    """
     name = fn_name(fn, "tokens_to_ids")
-    index = {"the": 0, "union": 1, "is": 2, "strong": 3, "people": 4}
-    rng = np.random.default_rng(1)
-    oov = ["zebra", "quux", "The"]
-    cases = [["the", "union", "is", "strong"], ["the", "zebra", "union", "quux", "is", "The"], []]
+    if hidden:
+        index = {"peace": 0, ",": 1, "war": 2, "and": 3, "tariff": 4, "union": 5, "treaty": 6}
+        oov = ["Peace", "wars", "zebra", "<unk>"]
+        cases = [["zebra", "wars"], ["peace", ",", "war", "and", "Peace"], ["<unk>", "union", "<unk>"]]
+        rng = np.random.default_rng(1001)
+    else:
+        index = {"the": 0, "union": 1, "is": 2, "strong": 3, "people": 4}
+        oov = ["zebra", "quux", "The"]
+        cases = [["the", "union", "is", "strong"], ["the", "zebra", "union", "quux", "is", "The"], []]
+        rng = np.random.default_rng(1)
     pool = list(index) + oov
     cases += [[pool[k] for k in rng.integers(0, len(pool), size=30)] for _ in range(3)]
     for tokens in cases:
         call = f"{name}({tokens!r}, index)" if len(tokens) <= 6 else f"{name}(tokens, index)"
-        out = call_student(fn, name, list(tokens), dict(index), call=call)
+        out = call_student(fn, name, list(tokens), dict(index), call=call, forbid=forbidden("check_tokens_to_ids"))
         got = as_array(out, f"the result of `{call}`")
         want = np.array([index[t] for t in tokens if t in index], dtype=np.int32)
         if got.ndim != 1:
@@ -166,4 +188,4 @@ def check_tokens_to_ids(fn: Callable[[list[str], dict[str, int]], Any]) -> None:
                 f"`{call}` returned {got.tolist()[:12]}; expected {want.tolist()[:12]} "
                 "(each known token's id from `index`, in the order of the tokens)."
             )
-    passed("check_tokens_to_ids", fn, len(cases))
+    passed("check_tokens_to_ids", fn, len(cases), hidden)

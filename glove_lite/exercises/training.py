@@ -6,25 +6,28 @@ from typing import Any, Callable
 
 import numpy as np
 
+from glove_lite.exercises._answers import forbidden
 from glove_lite.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fmt, fn_name, passed
 
 
-def check_init_params(fn: Callable[[Any, int, int], Any]) -> None:
+def check_init_params(fn: Callable[[Any, int, int], Any], *, hidden: bool = False) -> None:
     """Check ``fn(key, vocab_size, dim) -> (W, W_tilde, b, b_tilde)`` (a GloveParams or a 4-tuple).
 
     W and W_tilde: (V, dim), uniform in [-0.5/dim, 0.5/dim] as in the reference C tool,
     drawn with *independent* keys; b and b_tilde: (V,) zeros. The same key gives the
-    same parameters, another key other ones.
+    same parameters, another key other ones. ``hidden=True`` runs the graders' other
+    sizes and keys.
     """
     import jax
 
     name = fn_name(fn, "init_params")
     labels = ("W", "W_tilde", "b", "b_tilde")
-    V, dim = 400, 25
+    V, dim = (250, 40) if hidden else (400, 25)
+    seeds = (7, 7, 8) if hidden else (0, 0, 1)
     results = []
-    for seed in (0, 0, 1):
+    for seed in seeds:
         call = f"{name}(jax.random.PRNGKey({seed}), {V}, {dim})"
-        out = call_student(fn, name, jax.random.PRNGKey(seed), V, dim, call=call)
+        out = call_student(fn, name, jax.random.PRNGKey(seed), V, dim, call=call, forbid=forbidden("check_init_params"))
         if not isinstance(out, (tuple, list)) or len(out) != 4:
             raise CheckFailed(f"`{call}` must return four arrays (W, W_tilde, b, b_tilde), got a {type(out).__name__}.")
         arrays = [as_array(a, f"{label} from `{call}`") for a, label in zip(out, labels)]
@@ -33,7 +36,7 @@ def check_init_params(fn: Callable[[Any, int, int], Any]) -> None:
                 raise CheckFailed(f"`{call}`: {label} has shape {a.shape}; expected {shape}.")
         results.append(arrays)
     W, Wt, b, bt = results[0]
-    call = f"{name}(jax.random.PRNGKey(0), {V}, {dim})"
+    call = f"{name}(jax.random.PRNGKey({seeds[0]}), {V}, {dim})"
     if np.array_equal(W, Wt):
         raise CheckFailed(
             f"`{call}`: W and W_tilde are identical, so you drew them with the same key. X is symmetric, so they "
@@ -47,7 +50,7 @@ def check_init_params(fn: Callable[[Any, int, int], Any]) -> None:
             "(jax.random), not from numpy's or Python's global generator."
         )
     if np.array_equal(results[0][0], results[2][0]):
-        raise CheckFailed(f"`{name}` gives the same W for PRNGKey(0) and PRNGKey(1): use the key you are given.")
+        raise CheckFailed(f"`{name}` gives the same W for PRNGKey({seeds[0]}) and PRNGKey({seeds[2]}): use the key you are given.")
     if np.any(b != 0) or np.any(bt != 0):
         raise CheckFailed(f"`{call}`: the biases b and b_tilde must start at zero.")
     bound = 0.5 / dim
@@ -65,7 +68,7 @@ def check_init_params(fn: Callable[[Any, int, int], Any]) -> None:
             raise CheckFailed(f"`{call}`: {label} lies in [{fmt(lo)}, {fmt(hi)}]; expected uniform values in [-0.5/dim, 0.5/dim] = [{-bound:g}, {bound:g}].")
         if hi < 0.8 * bound or lo > -0.8 * bound or abs(float(a.std()) - bound / np.sqrt(3)) > 0.1 * bound:
             raise CheckFailed(f"`{call}`: {label} is not spread uniformly over [-0.5/dim, 0.5/dim] (std {fmt(a.std())}, expected about {fmt(bound / np.sqrt(3))}).")
-    passed("check_init_params", fn, 6)
+    passed("check_init_params", fn, 6, hidden)
 
 
 def _adagrad(param, grad, accum, lr, replace=False, before=False, sqrt=True, squares=True):
@@ -75,22 +78,24 @@ def _adagrad(param, grad, accum, lr, replace=False, before=False, sqrt=True, squ
     return param - lr * grad / denom, new_accum
 
 
-def check_adagrad_step(fn: Callable[..., Any]) -> None:
+def check_adagrad_step(fn: Callable[..., Any], *, hidden: bool = False) -> None:
     """Check ``fn(param, grad, accum, lr) -> (new_param, new_accum)``: one AdaGrad step.
 
     ``accum`` is the running sum of squared gradients (elementwise, same shape as param);
     the step adds grad^2 to it and moves param by -lr * grad / sqrt(new accum).
+    ``hidden=True`` runs the graders' other cases.
     """
     name = fn_name(fn, "adagrad_step")
-    rng = np.random.default_rng(30)
+    rng = np.random.default_rng(1030 if hidden else 30)
     cases = []
-    for shape in ((5,), (4, 3), (6, 2)):
+    for shape in ((3, 2, 2), (1,), (7, 4)) if hidden else ((5,), (4, 3), (6, 2)):
         param, grad = rng.normal(0, 1, shape), rng.normal(0, 2, shape)
         accum = rng.uniform(1.0, 5.0, shape)
         cases.append((param, grad, accum, float(rng.choice([0.05, 0.2, 0.5]))))
     for param, grad, accum, lr in cases:
         call = f"{name}(param, grad, accum, lr={lr})"
-        out = call_student(fn, name, param.copy(), grad.copy(), accum.copy(), lr, call=call)
+        out = call_student(fn, name, param.copy(), grad.copy(), accum.copy(), lr, call=call,
+                           forbid=forbidden("check_adagrad_step"))
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise CheckFailed(f"`{call}` must return two arrays (new_param, new_accum), got a {type(out).__name__}.")
         new_param, new_accum = (as_array(a, f"the result of `{call}`") for a in out)
@@ -113,4 +118,4 @@ def check_adagrad_step(fn: Callable[..., Any]) -> None:
                 (lambda: param - grad / np.sqrt(want_accum), "you forgot the learning rate."),
             ], rtol=1e-5)
             raise CheckFailed(f"`{call}`: new_param is wrong" + (f": {hint}" if hint else "."))
-    passed("check_adagrad_step", fn, len(cases))
+    passed("check_adagrad_step", fn, len(cases), hidden)
