@@ -19,7 +19,7 @@ JUPYTER_BOOK_BUILD := $(BIN)/jupyter-book build . --warningiserror --keep-going 
 export JAX_PLATFORMS := cpu
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval browser chromium lab sync execute clean distclean bench sweeps student
+.PHONY: help venv book test unit nbval browser chromium lab sync execute clean distclean bench sweeps student course
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ sweeps: $(STAMP) ## run the hyper-parameter sweeps
 
 student: $(STAMP) ## write the student edition (solutions removed) into _build/student/
 	$(BIN)/python -m glove_lite.student
+
+course: $(STAMP) ## write the nbgrader course (one assignment per chapter) into _build/course/
+	$(BIN)/python -m glove_lite.student --course _build/course
 
 clean: ## remove build outputs and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis

@@ -1,6 +1,6 @@
-"""The student edition: every chapter as a notebook with its solutions removed.
+"""The student edition and the nbgrader course: the chapters with their solutions removed.
 
-``python -m glove_lite.student [--output _build/student]`` (or ``make student``) reads the
+``python -m glove_lite.student [--output _build/student]`` (``make student``) reads the
 chapters listed in ``_toc.yml`` (their MyST-markdown text, via Jupytext) and writes one
 ``.ipynb`` per chapter, outputs cleared, in which
 
@@ -11,35 +11,66 @@ chapters listed in ``_toc.yml`` (their MyST-markdown text, via Jupytext) and wri
   (explanations, and code cells without markers), except the stubbed marker cells; an
   empty code cell ("# Your code here") takes the place of removed code;
 * ``{solution}`` blocks (prose solutions) are removed;
-* the chapters' data folder (``book/data``) is copied beside the notebooks;
 * ``{exercise}`` blocks become plain Markdown ("**Exercise 4** ...", numbered as in the
-  book), readable in any Jupyter; the self-check cells stay.
+  book), readable in any Jupyter; the self-check cells stay; an open question (an
+  exercise without a self-check) gets a Markdown cell for the answer;
+* ``show_source(f)`` of a library function that an exercise asks the student to write
+  (``glove_lite.exercises.ANSWERS``) becomes ``show_signature(f, exercise=N)``: the
+  signature and docstring, not the answer;
+* the chapters' data folder (``book/data``) is copied beside the notebooks.
 
-``--nbgrader DIR`` also writes instructor notebooks for nbgrader: the same cells with the
-solution regions kept and nbgrader metadata on them (solution cells, and the check
-cells as locked autograded tests), ready for ``nbgrader generate_assignment``.
+``--course DIR`` (``make course``) writes a ready nbgrader course instead::
+
+    DIR/nbgrader_config.py            course id, execution time-out, JAX on the CPU
+    DIR/README.md                     the instructor's steps
+    DIR/source/<chapter>/<chapter>.ipynb, data/
+                                      one assignment per chapter
+
+Its notebooks are the same edition with the marked solutions kept and nbgrader's cell
+metadata added, under grade ids made from the exercise labels (stable when a chapter
+changes elsewhere): ``<label>-solution`` (the marked code), ``<label>-check`` (the visible
+self-check, autograded, :data:`POINTS` ``["check"]``), ``<label>-hidden`` (the same check
+on the graders' other inputs, inside ``### BEGIN HIDDEN TESTS``, which nbgrader removes
+from the released notebook) and ``<label>-answer`` (the answer cell of an open question,
+graded by hand; in the source it holds the book's model answer, which nbgrader replaces
+by "YOUR ANSWER HERE" on release).
+
+nbgrader (not otter-grader) because the book already marks solutions with nbgrader's
+``### BEGIN SOLUTION`` markers, its cell metadata carries stable ids, points, hidden tests
+and manually graded answers, and it grades locally without containers.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
+import hashlib
+import importlib
 import json
 import re
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any, Iterable
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
 CHAPTER_RE = re.compile(r"^book/(\d\d)_[a-z0-9_]+$")
 FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})(?P<info>.*)$")
 DIRECTIVE_RE = re.compile(r"^\s*\{(?P<name>[a-zA-Z0-9_:-]+)\}\s*(?P<args>.*)$")
 CHECK_CALL_RE = re.compile(r"^\s*check_\w+\(", re.MULTILINE)
+GRADE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 PLACEHOLDER = "# Your code here\n"
 DATA_DIRS = ("data",)  # folders beside the chapters that they read, copied along
+COURSE_ID = "glove-lite"
+
+#: points per graded cell: a visible self-check, its hidden tests, an open answer (by hand)
+POINTS = {"check": 2, "hidden": 1, "answer": 2}
 
 README = """\
 # glove-lite: the exercises (student edition)
@@ -62,32 +93,128 @@ chapter is complete except for the solutions of its exercises, at the end.
   function on small inputs and prints a line starting with a check mark when it is
   right. Otherwise it stops with `CheckFailed` and a hint that says what looks wrong
   (a shape, a missing symmetry, an off-by-one window, ...): fix and run both cells again.
-- Exercises without a check cell are questions to think about, discuss or experiment with.
+  Calling the library's own version of the function you are asked to write does not count.
+- Exercises without a check cell are questions to think about, discuss or experiment
+  with; write your answer in the cell below the question.
 
 The checks never show a solution. The book (with its solutions hidden in collapsed
 dropdowns) is the place to look once you have tried.
 
 ## For instructors
 
-The solution code is marked with nbgrader's `### BEGIN SOLUTION` / `### END SOLUTION`
-markers in the book's chapters, and the check cells raise an `AssertionError` subclass
-on failure. `python -m glove_lite.student --nbgrader DIR` writes source notebooks with
-nbgrader metadata for `nbgrader generate_assignment` and autograding.
+`python -m glove_lite.student --course DIR` (or `make course`) writes a ready nbgrader
+course: one assignment per chapter, with hidden tests and manually graded answer cells.
+See the README.md it writes.
 """
+
+COURSE_README = """\
+# glove-lite: the nbgrader course
+
+Written by `python -m glove_lite.student --course` from the book's chapters: one
+assignment per chapter in `source/<chapter>/` (the notebook and the data it reads).
+
+## Grading, step by step
+
+Run these in this folder, in an environment where `glove_lite` and nbgrader are
+installed (`pip install -e '.[course]'` in the book's repository) and active
+(`source .venv/bin/activate`: nbgrader runs `alembic` from the `PATH` when it creates
+the gradebook):
+
+```bash
+nbgrader generate_assignment 03_loss        # release/03_loss/: solutions and hidden tests removed
+# hand out release/03_loss/ (nbgrader's exchange, an LMS, e-mail); collect each student's
+# notebook into submitted/<student_id>/03_loss/03_loss.ipynb (`nbgrader collect` does this
+# with the exchange)
+nbgrader autograde 03_loss                  # runs every submission; self-checks and hidden tests
+nbgrader formgrader                         # or the Formgrader tab in JupyterLab: grade the open answers
+nbgrader generate_feedback 03_loss          # feedback/<student>/03_loss/: one HTML page each
+nbgrader export                             # grades.csv
+```
+
+`nbgrader_config.py` sets the course id, a time-out long enough for the chapters
+(training cells take up to a minute) and `JAX_PLATFORMS=cpu`. Autograding runs a whole
+chapter per submission (under a minute each on two cores, once the corpus and trained
+vectors are cached in `~/.cache/glove-lite`).
+
+## What is graded
+
+| cell | grade id | points | graded by |
+|---|---|---|---|
+| the code of an exercise | `<label>-solution` | - | (the student's answer) |
+| the self-check under it | `<label>-check` | {check} | nbgrader: passes or not |
+| hidden tests | `<label>-hidden` | {hidden} | nbgrader: the same check on other inputs |
+| the answer to an open question | `<label>-answer` | {answer} | you, in the formgrader |
+
+The labels are the exercises' labels in the book (e.g. `ex-weighting-fn`), so grade ids
+do not change when a chapter is edited elsewhere. The source notebooks keep the book's
+solutions: the marked code, and the model answer in each answer cell (nbgrader replaces
+it by "YOUR ANSWER HERE" when it releases the assignment).
+""".format(**POINTS)
+
+NBGRADER_CONFIG = f'''\
+"""nbgrader configuration of the glove-lite course (written by `python -m glove_lite.student --course`)."""
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")  # graded kernels inherit it: JAX on the CPU, quietly
+
+c = get_config()  # noqa: F821 (nbgrader provides it)
+c.CourseDirectory.course_id = "{COURSE_ID}"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# Autograding runs a whole chapter: training cells take up to a minute on two cores.
+c.Execute.timeout = 600
+c.ClearSolutions.code_stub = {{"python": '# YOUR CODE HERE\\nraise NotImplementedError("write your solution here")'}}
+'''
 
 
 class StudentEditionError(ValueError):
-    """A chapter's solution markers or solution blocks are malformed."""
+    """A chapter's solution markers or solution blocks are malformed, or an output would be overwritten."""
+
+
+@dataclass
+class Exercise:
+    """One ``{exercise}`` of the book: its label, number and the self-checks after it."""
+
+    label: str
+    number: int
+    chapter: str
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        """An open question: no self-check, its answer is graded by hand."""
+        return not self.checks
 
 
 @dataclass
 class _State:
-    """What the markdown parser carries from cell to cell."""
+    """What the parser carries from cell to cell."""
 
     chapter: str
+    course: bool = False
+    known: dict[str, Exercise] = field(default_factory=dict)  # from a first pass: label -> Exercise
     in_solution: str | None = None  # the label of the open {solution-start} block
     exercise_count: int = 0
-    labels: list[str] = field(default_factory=list)
+    exercises: list[Exercise] = field(default_factory=list)
+    model_answers: dict[str, list[str]] = field(default_factory=dict)  # label -> removed solution text
+    answered: set[str] = field(default_factory=set)  # labels whose answer cell is placed
+    grade_ids: set[str] = field(default_factory=set)
+
+    @property
+    def current(self) -> Exercise | None:
+        return self.exercises[-1] if self.exercises else None
+
+    def is_open(self, label: str | None) -> bool:
+        exercise = self.known.get(label or "")
+        return exercise is not None and exercise.is_open
+
+    def grade_id(self, label: str, kind: str) -> str:
+        base = f"{label}-{kind}"
+        grade_id, k = base, 1
+        while grade_id in self.grade_ids:
+            k += 1
+            grade_id = f"{base}-{k}"
+        self.grade_ids.add(grade_id)
+        return grade_id
 
 
 def _indent_of(line: str) -> str:
@@ -156,43 +283,80 @@ def _fence_end(lines: list[str], start: int, fence: str) -> int:
     return len(lines) - 1
 
 
-def _exercise_markdown(block: list[str], state: _State) -> list[str]:
-    """An ``{exercise}`` directive block as plain Markdown."""
-    opening = FENCE_RE.match(block[0])
-    args = DIRECTIVE_RE.match(opening["info"])["args"].strip() if opening else ""
+def _directive_body(block: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The options (``:name: value`` lines or a YAML block) and the text of a directive block."""
     body = block[1:-1] if len(block) > 1 and FENCE_RE.match(block[-1]) else block[1:]
-    label = None
-    options_done = False
+    options: dict[str, str] = {}
     text: list[str] = []
-    in_yaml = False
+    options_done, in_yaml = False, False
     for line in body:
         if not options_done:
             if line.strip() == "---":  # YAML option block
                 in_yaml = not in_yaml
                 continue
             if in_yaml:
-                if line.strip().startswith("label:"):
-                    label = line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                options[key.strip()] = value.strip()
                 continue
             m = re.match(r"^:(\w[\w-]*):\s*(.*)$", line.strip())
             if m:
-                if m[1] == "label":
-                    label = m[2].strip()
+                options[m[1]] = m[2].strip()
                 continue
             options_done = True
         text.append(line)
-    state.exercise_count += 1
-    title = f"**Exercise {state.exercise_count}**" + (f" ({args})" if args else "")
-    anchor = [f'<a id="{label}"></a>', ""] if label else []
     while text and not text[0].strip():
         text.pop(0)
+    return options, text
+
+
+def _exercise_markdown(block: list[str], state: _State) -> list[str]:
+    """An ``{exercise}`` directive block as plain Markdown; records the exercise."""
+    opening = FENCE_RE.match(block[0])
+    args = DIRECTIVE_RE.match(opening["info"])["args"].strip() if opening else ""
+    options, text = _directive_body(block)
+    label = options.get("label")
+    state.exercise_count += 1
+    state.exercises.append(Exercise(label or f"exercise-{state.exercise_count}", state.exercise_count, state.chapter))
+    title = f"**Exercise {state.exercise_count}**" + (f" ({args})" if args else "")
+    anchor = [f'<a id="{label}"></a>', ""] if label else []
     return [*anchor, title, "", *text]
 
 
-def _markdown(source: str, state: _State) -> str:
-    """Drop solution blocks from a markdown cell and turn exercises into plain Markdown."""
+Piece = tuple[str, str]  # ("markdown", text) or ("answer", exercise label)
+
+
+def _pending_answer(state: _State) -> list[Piece]:
+    """The answer cell of the previous exercise, if it is open and has none yet."""
+    exercise = state.current
+    if exercise is not None and state.is_open(exercise.label) and exercise.label not in state.answered:
+        state.answered.add(exercise.label)
+        return [("answer", exercise.label)]
+    return []
+
+
+def _markdown(source: str, state: _State) -> list[Piece]:
+    """Drop solution blocks from a markdown cell and turn exercises into plain Markdown.
+
+    Returns the cell's pieces in order: Markdown text, and the places of answer cells (at
+    the end of an open question's solution, or before the next exercise if it has none).
+    Removed solution text is kept in ``state.model_answers`` for the course's answer cells.
+    """
     lines = source.splitlines()
+    pieces: list[Piece] = []
     out: list[str] = []
+
+    def flush() -> None:
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+        if text:
+            pieces.append(("markdown", text))
+        out.clear()
+
+    def answer(label: str) -> None:
+        if state.is_open(label) and label not in state.answered:
+            flush()
+            state.answered.add(label)
+            pieces.append(("answer", label))
+
     k = 0
     while k < len(lines):
         m = FENCE_RE.match(lines[k])
@@ -200,6 +364,8 @@ def _markdown(source: str, state: _State) -> str:
         if m is None:
             if state.in_solution is None:
                 out.append(lines[k])
+            else:
+                state.model_answers.setdefault(state.in_solution, []).append(lines[k])
             k += 1
             continue
         end = _fence_end(lines, k, m["fence"])
@@ -211,54 +377,192 @@ def _markdown(source: str, state: _State) -> str:
         elif name == "solution-end":
             if state.in_solution is None:
                 raise StudentEditionError(f"chapter {state.chapter}: {{solution-end}} without {{solution-start}}")
-            state.in_solution = None
-        elif name == "solution" or state.in_solution is not None:
-            pass  # a prose solution, or anything inside a gated solution: removed
+            label, state.in_solution = state.in_solution, None
+            answer(label)
+        elif name == "solution":  # a prose solution: removed, kept as the model answer
+            label = directive["args"].strip() or (state.current.label if state.current else "?")
+            _, text = _directive_body(lines[k : end + 1])
+            state.model_answers.setdefault(label, []).extend(["", *text])
+            answer(label)
+        elif state.in_solution is not None:  # any other block inside a gated solution
+            state.model_answers.setdefault(state.in_solution, []).extend(lines[k : end + 1])
         elif name == "exercise":
+            flush()
+            pieces.extend(_pending_answer(state))
             out.extend(_exercise_markdown(lines[k : end + 1], state))
         else:
             out.extend(lines[k : end + 1])
         k = end + 1
-    text = "\n".join(out)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    flush()
+    return pieces
 
 
-def _nbgrader(grade_id: str, solution: bool, grade: bool) -> dict[str, Any]:
-    """nbgrader's cell metadata (schema 3) for a solution cell or an autograded test cell."""
+def _nbgrader(grade_id: str, solution: bool, grade: bool, points: int | None = None, locked: bool | None = None) -> dict[str, Any]:
+    """nbgrader's cell metadata (schema 3)."""
+    if not GRADE_ID_RE.match(grade_id):
+        raise StudentEditionError(f"grade id {grade_id!r}: an exercise label may hold only letters, digits, '-' and '_'")
     meta: dict[str, Any] = {
         "grade": grade,
         "grade_id": grade_id,
-        "locked": not solution,
+        "locked": (not solution) if locked is None else locked,
         "schema_version": 3,
         "solution": solution,
         "task": False,
     }
     if grade:
-        meta["points"] = 1
+        meta["points"] = points
     return meta
 
 
-def convert_notebook(nb: Any, chapter: str = "", keep_solutions: bool = False, first_exercise: int = 1) -> Any:
+def _answer_cell(label: str, state: _State) -> Any:
+    """The cell for the answer to an open question (graded by hand in the course)."""
+    import nbformat
+
+    exercise = state.known.get(label)
+    number = exercise.number if exercise else "?"
+    if not state.course:
+        return nbformat.v4.new_markdown_cell(f"**Your answer** (Exercise {number}): double-click to write here.")
+    model = re.sub(r"\n{3,}", "\n\n", "\n".join(state.model_answers.get(label, []))).strip()
+    text = (f"**Model answer to Exercise {number}** (the book's; nbgrader replaces this cell by "
+            f"\"YOUR ANSWER HERE\" when it releases the assignment)\n\n{model or '(none in the book)'}")
+    meta = {"nbgrader": _nbgrader(state.grade_id(label, "answer"), solution=True, grade=True, points=POINTS["answer"])}
+    return nbformat.v4.new_markdown_cell(text, metadata=meta)
+
+
+# --------------------------------------------------------------------------- code cells
+
+
+def _top_level_calls(source: str, prefix: str) -> list[ast.Call]:
+    """Calls ``name(...)`` with ``name`` starting with ``prefix``, as statements of the cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [node.value for node in tree.body
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name) and node.value.func.id.startswith(prefix)]
+
+
+def check_calls(source: str) -> list[str]:
+    """The self-checks a cell calls (``check_...(...)`` statements), in order."""
+    return [call.func.id for call in _top_level_calls(source, "check_")]
+
+
+def hidden_test_source(source: str) -> str | None:
+    """The hidden-test cell for a check cell: each library check called again with ``hidden=True``."""
+    from glove_lite.exercises import CHECKS
+
+    lines = []
+    for call in _top_level_calls(source, "check_"):
+        if call.func.id in CHECKS and not any(k.arg == "hidden" for k in call.keywords):
+            args = [ast.get_source_segment(source, a) for a in call.args]
+            args += [f"{k.arg}={ast.get_source_segment(source, k.value)}" for k in call.keywords if k.arg]
+            lines.append(f"{call.func.id}({', '.join(args + ['hidden=True'])})")
+    if not lines:
+        return None
+    return "\n".join(["# Hidden tests: the graders' other cases run here when the assignment is graded.",
+                      BEGIN_HIDDEN, *lines, END_HIDDEN])
+
+
+def chapter_imports(nb: Any) -> dict[str, tuple[str, str]]:
+    """Local name -> (module, attribute or "") for the chapter's ``import`` statements."""
+    names: dict[str, tuple[str, str]] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    names[alias.asname or alias.name] = (node.module, alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        names[alias.asname] = (alias.name, "")
+                    else:
+                        top = alias.name.split(".")[0]
+                        names[top] = (top, "")
+    return names
+
+
+def _resolve(expr: ast.expr, imports: dict[str, tuple[str, str]]) -> Any:
+    """The object an expression such as ``Vocabulary.from_counts`` names, through the imports; None if unknown."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.insert(0, expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name) or expr.id not in imports:
+        return None
+    module, attr = imports[expr.id]
+    try:
+        obj = importlib.import_module(module)
+        for part in ([attr] if attr else []) + parts:
+            try:
+                obj = getattr(obj, part)
+            except AttributeError:
+                obj = importlib.import_module(f"{obj.__name__}.{part}")
+    except (ImportError, AttributeError):
+        return None
+    return obj
+
+
+def hide_answers(source: str, imports: dict[str, tuple[str, str]], answers: dict[CodeType, int]) -> str:
+    """Replace ``show_source(f)`` by ``show_signature(f, exercise=N)`` where f is the answer to exercise N."""
+    from glove_lite.exercises._base import code_of
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    edits = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "show_source"
+                and len(node.args) == 1 and not node.keywords):
+            number = answers.get(code_of(_resolve(node.args[0], imports)))
+            if number is not None:
+                edits.append((node, f"show_signature({ast.get_source_segment(source, node.args[0])}, exercise={number})"))
+    if not edits:
+        return source
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    for node, text in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        start = offsets[node.lineno - 1] + len(lines[node.lineno - 1].encode()[: node.col_offset].decode())
+        end = offsets[node.end_lineno - 1] + len(lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode())
+        source = source[:start] + text + source[end:]
+    return "from glove_lite.exercises import show_signature\n" + source
+
+
+def convert_notebook(nb: Any, chapter: str = "", course: bool = False, first_exercise: int = 1,
+                     exercises: dict[str, Exercise] | None = None, answers: dict[CodeType, int] | None = None) -> Any:
     """The student edition of a parsed notebook (an ``nbformat`` v4 notebook; not modified).
 
-    With ``keep_solutions`` the marked solution regions stay and cells get nbgrader
-    metadata (the instructor's source notebook for nbgrader); prose solutions and
-    unmarked solution code are removed either way. Exercises are numbered from
-    ``first_exercise`` on, as the book numbers them (one count over all chapters).
-    The number of exercises is stored in ``metadata["glove_lite"]["exercises"]``.
+    With ``course`` the marked solution regions stay and cells get nbgrader metadata (an
+    assignment's source notebook); prose solutions and unmarked solution code are removed
+    either way. Exercises are numbered from ``first_exercise`` on, as the book numbers them
+    (one count over all chapters). ``exercises`` (label -> :class:`Exercise`, from a first
+    pass over the book) says which are open questions; ``answers`` (code object -> exercise
+    number) which ``show_source`` calls to hide. ``metadata["glove_lite"]`` records the
+    edition and the chapter's exercises.
     """
     import nbformat
 
-    state = _State(chapter, exercise_count=first_exercise - 1)
+    state = _State(chapter, course=course, known=dict(exercises or {}), exercise_count=first_exercise - 1)
+    imports = chapter_imports(nb)
     cells = []
-    last_label = None
     for index, cell in enumerate(nb.cells):
         source = cell.source
         where = f"chapter {chapter}, cell {index}"
         if cell.cell_type == "markdown":
-            text = _markdown(source, state)
-            if text:
-                cells.append(nbformat.v4.new_markdown_cell(text, metadata=copy.deepcopy(cell.metadata)))
+            for kind, value in _markdown(source, state):
+                if kind == "markdown":
+                    cells.append(nbformat.v4.new_markdown_cell(value, metadata=copy.deepcopy(cell.metadata)))
+                else:
+                    cells.append(_answer_cell(value, state))
             continue
         if cell.cell_type != "code":
             if state.in_solution is None:
@@ -269,42 +573,69 @@ def convert_notebook(nb: Any, chapter: str = "", keep_solutions: bool = False, f
         if label is not None and not marked:
             # Solution code without markers is removed entirely; one empty cell takes the
             # place of each run of removed cells, for the student's own code.
+            state.model_answers.setdefault(label, []).extend(["", "```python", source.rstrip(), "```"])
             if not (cells and cells[-1].cell_type == "code" and cells[-1].source == PLACEHOLDER):
                 cells.append(nbformat.v4.new_code_cell(PLACEHOLDER))
             continue
         metadata = copy.deepcopy(cell.metadata)
         for key in ("execution", "collapsed", "scrolled"):
             metadata.pop(key, None)
+        owner = label or (state.current.label if state.current else None)
+        checks = check_calls(source) if not marked and label is None else []
         if marked:
-            last_label = label or last_label or f"cell-{index}"
-            message = f"exercise {label}: write your solution here" if label else "write your solution here"
-            if keep_solutions:
+            message = f"exercise {owner}: write your solution here" if owner else "write your solution here"
+            if course:
                 stub_solutions(source, message, where)  # validates the markers
-                metadata["nbgrader"] = _nbgrader(f"{last_label}-solution-{index}", solution=True, grade=False)
+                metadata["nbgrader"] = _nbgrader(state.grade_id(owner or f"cell-{index}", "solution"), solution=True, grade=False)
             else:
                 source = stub_solutions(source, message, where)
-        elif keep_solutions and CHECK_CALL_RE.search(source) and last_label:
-            metadata["nbgrader"] = _nbgrader(f"{last_label}-check-{index}", solution=False, grade=True)
+        elif answers:
+            source = hide_answers(source, imports, answers)
+        if checks and state.current is not None:
+            state.current.checks.extend(checks)
+        hidden = hidden_test_source(source) if course and checks and owner else None
+        if course and checks and owner:
+            metadata["nbgrader"] = _nbgrader(state.grade_id(owner, "check"), solution=False, grade=True, points=POINTS["check"])
         cells.append(nbformat.v4.new_code_cell(source, metadata=metadata))
+        if hidden:
+            meta = {"nbgrader": _nbgrader(state.grade_id(owner, "hidden"), solution=False, grade=True, points=POINTS["hidden"])}
+            cells.append(nbformat.v4.new_code_cell(hidden, metadata=meta))
     if state.in_solution is not None:
         raise StudentEditionError(f"chapter {chapter}: {{solution-start}} {state.in_solution} is never closed by {{solution-end}}")
+    for kind, value in _pending_answer(state):
+        cells.append(_answer_cell(value, state))
     out = nbformat.v4.new_notebook(cells=cells)
     metadata = copy.deepcopy(dict(nb.metadata))
     metadata.pop("jupytext", None)  # the edition is a plain notebook, paired with nothing
-    metadata["glove_lite"] = {"edition": "nbgrader-source" if keep_solutions else "student",
-                              "exercises": state.exercise_count - (first_exercise - 1)}
+    metadata["glove_lite"] = {
+        "edition": "course" if course else "student",
+        "exercises": state.exercise_count - (first_exercise - 1),
+        "checks": [[e.label, e.checks] for e in state.exercises],  # each exercise's label and self-checks
+    }
     out.metadata.update(metadata)
-    note = (
-        "> **Student edition.** The exercises at the end of this notebook have their solutions removed. "
-        "Replace each `raise NotImplementedError(...)` with your code, run the cell, then run the check "
-        "cell below it."
-        if not keep_solutions
-        else "> **nbgrader source.** Solution regions are marked for `nbgrader generate_assignment`."
-    )
+    if course:
+        note = (
+            "> **Assignment.** Replace each `raise NotImplementedError(...)` at the end of this notebook with "
+            "your code and run the check cell below it; write your answers to the open questions in the cells "
+            "that say \"YOUR ANSWER HERE\". When the assignment is graded, each check counts "
+            f"{POINTS['check']} points, hidden tests run the same checks on other inputs ({POINTS['hidden']} "
+            f"point each), and each open answer is graded by hand ({POINTS['answer']} points)."
+        )
+    else:
+        note = (
+            "> **Student edition.** The exercises at the end of this notebook have their solutions removed. "
+            "Replace each `raise NotImplementedError(...)` with your code, run the cell, then run the check "
+            "cell below it."
+        )
     position = 1 if cells and cells[0].cell_type == "markdown" else 0
     out.cells.insert(position, nbformat.v4.new_markdown_cell(note))
+    for k, cell in enumerate(out.cells):  # deterministic ids: the same chapter gives the same file
+        cell.id = hashlib.sha1(f"{k}\0{cell.cell_type}\0{cell.source}".encode()).hexdigest()[:12]
     nbformat.validator.normalize(out)
     return out
+
+
+# --------------------------------------------------------------------------- the book
 
 
 def chapters(root: Path) -> list[str]:
@@ -337,64 +668,169 @@ def read_chapter(root: Path, chapter: str) -> Any:
     return nbformat.read(root / f"{chapter}.ipynb", as_version=4)
 
 
-def _write(nb: Any, path: Path) -> None:
-    import nbformat
+@dataclass
+class Chapter:
+    """A chapter read from the book: its name, notebook, first exercise number and exercises."""
 
-    from glove_lite.fileio import atomic_write
+    name: str  # book/NN_name
+    nb: Any
+    first: int
+    checks: list[list]  # [exercise label, [the self-checks after it]], in order
 
-    nbformat.validate(nb)
-    with atomic_write(path, overwrite=True) as fh:
-        nbformat.write(nb, fh)
+    @property
+    def number(self) -> str:
+        return CHAPTER_RE.match(self.name)[1]
 
 
-def build(root: Path, output: Path, nbgrader: Path | None = None) -> list[Path]:
-    """Write the student edition (and optionally the nbgrader sources); returns the notebooks written."""
-    root, output = Path(root), Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+def read_book(root: Path) -> list[Chapter]:
+    """Every chapter of the book, its exercises numbered as the book numbers them."""
     names = chapters(root)
-    first = 1
     if not names:
         raise StudentEditionError(f"{root / '_toc.yml'} lists no chapters (book/NN_name)")
-    for chapter in names:
-        number = CHAPTER_RE.match(chapter)[1]
-        nb = read_chapter(root, chapter)
-        target = output / f"{Path(chapter).name}.ipynb"
-        student = convert_notebook(nb, number, first_exercise=first)
-        _write(student, target)
-        written.append(target)
-        if nbgrader is not None:
-            Path(nbgrader).mkdir(parents=True, exist_ok=True)
-            _write(convert_notebook(nb, number, keep_solutions=True, first_exercise=first), Path(nbgrader) / target.name)
-        first += student.metadata["glove_lite"]["exercises"]
-    # Data files that chapters read relative to their folder (book/data/...) go along.
+    book, first = [], 1
+    for name in names:
+        nb = read_chapter(root, name)
+        info = convert_notebook(nb, CHAPTER_RE.match(name)[1], first_exercise=first).metadata["glove_lite"]
+        book.append(Chapter(name, nb, first, info["checks"]))
+        first += info["exercises"]
+    return book
+
+
+def exercises_of(book: list[Chapter]) -> dict[str, Exercise]:
+    """Every exercise of the book by label, with its number and the self-checks that follow it."""
+    found: dict[str, Exercise] = {}
+    for chapter in book:
+        for k, (label, checks) in enumerate(chapter.checks):
+            if label in found:
+                raise StudentEditionError(f"exercise label {label!r} is used twice ({found[label].chapter}, {chapter.name})")
+            found[label] = Exercise(label, chapter.first + k, chapter.name, list(checks))
+    return found
+
+
+def answers_to_hide(exercises: dict[str, Exercise]) -> dict[CodeType, int]:
+    """Code object of each library function that is an exercise's answer -> that exercise's number."""
+    from glove_lite.exercises import ANSWERS
+    from glove_lite.exercises._base import forbidden_codes
+
+    hide: dict[CodeType, int] = {}
+    for exercise in exercises.values():
+        for check in exercise.checks:
+            for code in forbidden_codes(ANSWERS.get(check, ())):
+                hide.setdefault(code, exercise.number)
+    return hide
+
+
+def _notebook_text(nb: Any) -> str:
+    import nbformat
+
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def _write_text(path: Path, text: str, overwrite: bool = True) -> None:
+    from glove_lite.fileio import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, overwrite=overwrite) as fh:
+        fh.write(text)
+
+
+def _copy_data(root: Path, names: list[str], target: Path) -> list[Path]:
+    """Copy the data folders beside the chapters (book/data) into ``target``; returns the files."""
+    copied = []
     for folder in sorted({(root / chapter).parent for chapter in names}):
         for name in DATA_DIRS:
-            if (folder / name).is_dir():
-                shutil.copytree(folder / name, output / name, dirs_exist_ok=True)
+            source = folder / name
+            if not source.is_dir():
+                continue
+            for path in sorted(source.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py":
+                    dest = target / name / path.relative_to(source)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, dest)
+                    copied.append(dest)
+    return copied
+
+
+def build(root: Path, output: Path) -> list[Path]:
+    """Write the student edition into ``output``; returns the notebooks written."""
+    root, output = Path(root), Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    book = read_book(root)
+    exercises = exercises_of(book)
+    hide = answers_to_hide(exercises)
+    written: list[Path] = []
+    for chapter in book:
+        target = output / f"{Path(chapter.name).name}.ipynb"
+        edition = convert_notebook(chapter.nb, chapter.number, first_exercise=chapter.first, exercises=exercises, answers=hide)
+        _write_text(target, _notebook_text(edition))
+        written.append(target)
+    _copy_data(root, [c.name for c in book], output)
     for stale in output.glob("[0-9][0-9]_*.ipynb"):
         if stale not in written:
             stale.unlink()
-    from glove_lite.fileio import atomic_write
-
-    with atomic_write(output / "README.md", overwrite=True) as fh:
-        fh.write(README)
+    _write_text(output / "README.md", README)
     return written
+
+
+def build_course(root: Path, course: Path, overwrite: bool = False) -> list[Path]:
+    """Write an nbgrader course into ``course``: config, README and ``source/<chapter>/``.
+
+    Files that exist with other content (an instructor's edits, an older edition) are not
+    replaced unless ``overwrite``; the gradebook, releases and submissions are never touched.
+    Returns the source notebooks written.
+    """
+    root, course = Path(root), Path(course)
+    book = read_book(root)
+    exercises = exercises_of(book)
+    hide = answers_to_hide(exercises)
+    files: dict[Path, str] = {course / "nbgrader_config.py": NBGRADER_CONFIG, course / "README.md": COURSE_README}
+    notebooks = []
+    for chapter in book:
+        name = Path(chapter.name).name
+        source = convert_notebook(chapter.nb, chapter.number, course=True, first_exercise=chapter.first,
+                                  exercises=exercises, answers=hide)
+        path = course / "source" / name / f"{name}.ipynb"
+        files[path] = _notebook_text(source)
+        notebooks.append(path)
+    conflicts = [p for p, text in files.items() if p.exists() and p.read_text(encoding="utf-8") != text]
+    if conflicts and not overwrite:
+        listed = ", ".join(str(p) for p in conflicts[:3]) + (" ..." if len(conflicts) > 3 else "")
+        raise StudentEditionError(
+            f"{len(conflicts)} file(s) in {course} differ from this edition ({listed}); "
+            "pass --overwrite to replace them (the gradebook and submissions are never touched)"
+        )
+    for path, text in files.items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            _write_text(path, text, overwrite=True)
+    for chapter in book:
+        _copy_data(root, [chapter.name], course / "source" / Path(chapter.name).name)
+    return notebooks
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glove_lite.student", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder, with _toc.yml (default: .)")
-    parser.add_argument("--output", type=Path, default=None, help="output folder (default: ROOT/_build/student)")
-    parser.add_argument("--nbgrader", type=Path, default=None, metavar="DIR",
-                        help="also write nbgrader source notebooks (solutions kept, with nbgrader metadata) into DIR")
+    parser.add_argument("--output", type=Path, default=None, help="student edition folder (default: ROOT/_build/student)")
+    parser.add_argument("--course", type=Path, default=None, metavar="DIR",
+                        help="write an nbgrader course into DIR instead (source/<chapter>/, config, README)")
+    parser.add_argument("--overwrite", action="store_true", help="with --course: replace files that differ")
     args = parser.parse_args(argv)
-    output = args.output if args.output is not None else args.root / "_build" / "student"
+    from glove_lite.errors import GloveLiteError
+
     try:
-        written = build(args.root, output, args.nbgrader)
-    except (StudentEditionError, FileNotFoundError) as exc:
+        if args.course is not None:
+            written = build_course(args.root, args.course, overwrite=args.overwrite)
+            for path in written:
+                print(f"wrote {path}")
+            print(f"Course: {len(written)} assignments in {args.course / 'source'}; next: "
+                  f"cd {args.course} && nbgrader generate_assignment {written[0].parent.name}")
+            return 0
+        output = args.output if args.output is not None else args.root / "_build" / "student"
+        written = build(args.root, output)
+    except (StudentEditionError, GloveLiteError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     for path in written:
         print(f"wrote {path}")
     print(f"Student edition: {len(written)} notebooks and README.md in {output}")

@@ -9,6 +9,8 @@ stub's NotImplementedError or a CheckFailed saying "not implemented yet".
 
 from __future__ import annotations
 
+import ast
+import html
 import os
 import re
 import subprocess
@@ -21,10 +23,13 @@ import pytest
 
 from glove_lite.student import (
     BEGIN_SOLUTION,
+    POINTS,
     StudentEditionError,
     build,
+    build_course,
     chapters,
     has_solution_markers,
+    hidden_test_source,
     main,
     solution_regions,
     stub_solutions,
@@ -213,7 +218,22 @@ def test_fixture_checks_notes_and_exercises_stay(student_nb):
     assert "**Exercise 3**\n\nAn open question: why?" in text
     assert "{exercise}" not in text and ":label:" not in text
     assert "Student edition" in student_nb.cells[1].source
-    assert student_nb.metadata["glove_lite"] == {"edition": "student", "exercises": 3}
+    assert student_nb.metadata["glove_lite"] == {
+        "edition": "student", "exercises": 3,
+        "checks": [["ex-double", ["check_double"]], ["ex-class", []], ["ex-open", []]],
+    }
+
+
+def test_open_questions_get_an_answer_cell(student_nb):
+    """An exercise without a self-check is an open question: a cell for the answer follows it."""
+    answers = [c for c in student_nb.cells if c.cell_type == "markdown" and c.source.startswith("**Your answer**")]
+    assert [a.source for a in answers] == [
+        "**Your answer** (Exercise 2): double-click to write here.",
+        "**Your answer** (Exercise 3): double-click to write here.",
+    ]
+    sources = [c.source for c in student_nb.cells]
+    k = sources.index(answers[1].source)
+    assert "An open question: why?" in sources[k - 1] and "A note that stays." in sources[k + 1]
 
 
 def test_exercises_numbered_across_chapters(tmp_path):
@@ -253,19 +273,95 @@ def test_stale_notebooks_removed(tmp_path):
     assert not (out / "09_old.ipynb").exists() and (out / "notes.txt").exists()
 
 
-def test_nbgrader_sources_keep_marked_solutions(tmp_path):
-    root = _book(tmp_path)
-    build(root, tmp_path / "out", nbgrader=tmp_path / "source")
-    nb = nbformat.read(tmp_path / "source" / "01_demo.ipynb", as_version=4)
+def _course_notebook(tmp_path, text=FIXTURE):
+    root = _book(tmp_path, text)
+    written = build_course(root, tmp_path / "course")
+    assert written == [tmp_path / "course" / "source" / "01_demo" / "01_demo.ipynb"]
+    return nbformat.read(written[0], as_version=4)
+
+
+def test_course_sources_keep_marked_solutions(tmp_path):
+    nb = _course_notebook(tmp_path)
     nbformat.validate(nb)
-    solutions = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert [has_solution_markers(c.source) for c in solutions] == [True, True]
-    assert "secret_result = 2 * x" in solutions[0].source
-    assert len(graded) == 1 and "check_double(double)" in graded[0].source
-    assert all(c.metadata["nbgrader"]["schema_version"] == 3 for c in solutions + graded)
-    text = _text(nb)
-    assert "secret explanation" not in text and "secret helper" not in text and "secret prose" not in text
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    assert list(cells) == ["ex-double-solution", "ex-double-check", "ex-class-solution", "ex-class-answer", "ex-open-answer"]
+    assert "secret_result = 2 * x" in cells["ex-double-solution"].source
+    assert has_solution_markers(cells["ex-class-solution"].source)
+    assert "check_double(double)" in cells["ex-double-check"].source
+    assert all(c.metadata["nbgrader"]["schema_version"] == 3 for c in cells.values())
+    # the unmarked solution code is not in any code cell (the release would keep it)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "secret helper" not in code and "secret explanation" not in _text(nb).replace(cells["ex-class-answer"].source, "")
+
+
+def test_course_metadata_points_and_locks(tmp_path):
+    nb = _course_notebook(tmp_path)
+    meta = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in nb.cells if "nbgrader" in c.metadata}
+    assert meta["ex-double-solution"] == {"grade": False, "grade_id": "ex-double-solution", "locked": False,
+                                         "schema_version": 3, "solution": True, "task": False}
+    assert meta["ex-double-check"]["points"] == POINTS["check"] and meta["ex-double-check"]["locked"]
+    assert meta["ex-open-answer"] == {"grade": True, "grade_id": "ex-open-answer", "locked": False, "points": POINTS["answer"],
+                                      "schema_version": 3, "solution": True, "task": False}
+
+
+def test_course_answer_cells_hold_the_model_answer(tmp_path):
+    nb = _course_notebook(tmp_path)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-answer")}
+    assert "Because of the secret prose reason." in answers["ex-open-answer"]
+    assert "secret_code_in_prose = 1" in answers["ex-open-answer"]
+    assert "A secret colon-fenced answer." in answers["ex-open-answer"]
+    assert all(c.cell_type == "markdown" for c in nb.cells if c.source in answers.values())
+
+
+def test_course_grade_ids_do_not_depend_on_cell_positions(tmp_path):
+    """Ids come from the exercise labels: editing the chapter above the exercises keeps them."""
+    first = _course_notebook(tmp_path / "a")
+    edited = FIXTURE.replace("## Summary", "```{code-cell} ipython3\nx = 1\n```\n\nMore text.\n\n## Summary")
+    second = _course_notebook(tmp_path / "b", edited)
+    ids = [[c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata] for nb in (first, second)]
+    assert ids[0] == ids[1] and len(second.cells) > len(first.cells)
+    assert not any(re.search(r"\d", i) for i in ids[0])
+
+
+def test_hidden_test_cell_for_library_checks():
+    assert hidden_test_source("from glove_lite.exercises import check_spearman\n\ncheck_spearman(spearman)") == (
+        "# Hidden tests: the graders' other cases run here when the assignment is graded.\n"
+        "### BEGIN HIDDEN TESTS\ncheck_spearman(spearman, hidden=True)\n### END HIDDEN TESTS"
+    )
+    assert hidden_test_source("check_double(double)") is None  # not a glove_lite check
+
+
+def test_course_folder_layout(tmp_path):
+    root = _book(tmp_path)
+    (root / "book" / "data").mkdir()
+    (root / "book" / "data" / "results.json").write_text("{}")
+    (root / "book" / "data" / "__init__.py").write_text("")
+    course = tmp_path / "course"
+    build_course(root, course)
+    assert (course / "source" / "01_demo" / "data" / "results.json").read_text() == "{}"
+    assert not (course / "source" / "01_demo" / "data" / "__init__.py").exists()
+    config = (course / "nbgrader_config.py").read_text()
+    assert 'course_id = "glove-lite"' in config and "c.Execute.timeout = 600" in config
+    compile(config, "nbgrader_config.py", "exec")
+    assert "nbgrader autograde" in (course / "README.md").read_text()
+
+
+def test_course_never_replaces_other_files(tmp_path):
+    root = _book(tmp_path)
+    course = tmp_path / "course"
+    build_course(root, course)
+    build_course(root, course)  # the same edition again: nothing to replace
+    (course / "gradebook.db").write_text("the instructor's")
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + "c.Exchange.root = '/srv/exchange'\n")
+    with pytest.raises(StudentEditionError, match="differ from this edition.*--overwrite"):
+        build_course(root, course)
+    assert "/srv/exchange" in config.read_text()
+    assert main(["--root", str(root), "--course", str(course)]) == 2
+    build_course(root, course, overwrite=True)
+    assert "/srv/exchange" not in config.read_text()
+    assert (course / "gradebook.db").read_text() == "the instructor's"
 
 
 def test_stub_solutions_unit():
@@ -298,7 +394,9 @@ def test_command_line(tmp_path, capsys):
     root = _book(tmp_path)
     assert main(["--root", str(root), "--output", str(tmp_path / "o")]) == 0
     assert "Student edition: 1 notebooks" in capsys.readouterr().out
-    assert main(["--root", str(tmp_path / "missing")]) == 1
+    assert main(["--root", str(tmp_path / "missing")]) == 2
+    assert main(["--root", str(root), "--course", str(tmp_path / "c")]) == 0
+    assert "nbgrader generate_assignment 01_demo" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- the real chapters
@@ -382,6 +480,82 @@ def test_chapter_has_three_exercises(chapter):
     assert "## Exercises" in text
 
 
+def test_student_edition_shows_signatures_of_answers(student_edition):
+    """show_source of a function an exercise asks for becomes show_signature naming that exercise."""
+    from glove_lite.exercises import ANSWERS
+    from glove_lite.exercises._base import code_of, library_object
+    from glove_lite.student import _resolve, chapter_imports, exercises_of, read_book
+
+    book = read_book(REPO_ROOT)
+    by_number = {e.number: e for e in exercises_of(book).values()}
+    answer_codes = {code_of(library_object(p)) for e in by_number.values() for c in e.checks for p in ANSWERS.get(c, ())}
+    hidden = set()
+    for path in sorted(student_edition.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        imports = chapter_imports(nb)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            for m in re.finditer(r"show_source\(([\w.]+)\)", cell.source):
+                obj = _resolve(ast.parse(m[1], mode="eval").body, imports)
+                assert code_of(obj) not in answer_codes, f"{path.name}: {m[0]} shows an exercise's answer"
+            for m in re.finditer(r"show_signature\(([\w.]+), exercise=(\d+)\)", cell.source):
+                obj = _resolve(ast.parse(m[1], mode="eval").body, imports)
+                exercise = by_number[int(m[2])]
+                assert any(code_of(obj) == code_of(library_object(p)) for c in exercise.checks for p in ANSWERS[c])
+                hidden.add(getattr(obj, "__qualname__", m[1]))
+    # the three the issue found (exercises 9, 10 and 13 of the first edition), and their siblings
+    assert {"weighting_fn", "glove_loss", "weighted_pair_loss", "init_params"} <= hidden
+
+
+def test_fixture_show_source_of_an_answer_becomes_a_signature(tmp_path):
+    chapter = FIXTURE.replace("```{code-cell} ipython3\nimport numpy as np\n```", """```{code-cell} ipython3
+import numpy as np
+from glove_lite import loss
+from glove_lite.display import show_source
+from glove_lite.loss import weighting_fn as f
+
+show_source(f)
+show_source(loss.glove_loss)
+```""").replace("## Summary", """```{exercise}
+:label: ex-f
+Write `my_f`.
+```
+
+```{code-cell} ipython3
+def my_f(x, xmax=100.0, alpha=0.75):
+    ### BEGIN SOLUTION
+    return x
+    ### END SOLUTION
+```
+
+```{code-cell} ipython3
+from glove_lite.exercises import check_weighting_fn
+
+check_weighting_fn(my_f)
+```
+
+## Summary""")
+    build(_book(tmp_path, chapter), tmp_path / "out")
+    nb = nbformat.read(tmp_path / "out" / "01_demo.ipynb", as_version=4)
+    cell = next(c.source for c in nb.cells if "show_" in c.source)
+    assert cell.startswith("from glove_lite.exercises import show_signature\n")
+    assert "show_signature(f, exercise=1)\nshow_source(loss.glove_loss)" in cell  # only the exercise's answer
+
+
+def test_outline_leaves_the_body_out():
+    from glove_lite.exercises._display import outline
+    from glove_lite.loss import weighting_fn
+    from glove_lite.vectors import WordVectors
+
+    text = outline(weighting_fn, 9)
+    assert text.startswith("def weighting_fn(x: Array, xmax: float = 100.0, alpha: float = 0.75) -> Array:\n    \"\"\"f(x)")
+    assert text.endswith("    ...  # the body is left out of the student edition: Exercise 9 asks you to write it")
+    assert "jnp.where" not in text
+    compile(text, "<outline>", "exec")
+    assert "sims" not in outline(WordVectors._top) and "def _top(self" in outline(WordVectors._top)
+
+
 def test_make_student_from_fresh_checkout(tmp_path):
     """`python -m glove_lite.student` works from the repository root of a clean copy (no _build)."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO_ROOT,
@@ -430,7 +604,9 @@ def execute(path: Path, cache: Path) -> list[dict]:
         error = next(((o["ename"], o["evalue"]) for o in cell.outputs if o["output_type"] == "error"), None)
         if "raises-exception" in cell.metadata.get("tags", []):
             error = None  # the chapter shows this error on purpose
-        cells.append({"index": index, "source": cell.source, "error": error})
+        text = "".join(o.get("text", "") + "".join(str(v) for k, v in o.get("data", {}).items() if k.startswith("text/"))
+                       for o in cell.outputs)
+        cells.append({"index": index, "source": cell.source, "error": error, "output": text})
     return cells
 
 
@@ -485,3 +661,232 @@ def test_student_run_checks_say_not_implemented(executed_student_notebooks, chap
         assert c["error"] and c["error"][0] == "CheckFailed" and "not implemented yet" in c["error"][1], (
             f"{chapter}: check cell {c['index']} gave {c['error']}"
         )
+
+
+def _answer_body_lines() -> dict[str, set[str]]:
+    """For each library function that is an exercise's answer: its body lines (not its outline)."""
+    from glove_lite.display import source
+    from glove_lite.exercises import ANSWERS
+    from glove_lite.exercises._base import library_object
+    from glove_lite.exercises._display import outline
+
+    bodies = {}
+    for paths in ANSWERS.values():
+        for path in paths:
+            obj = library_object(path)
+            shown = {line.strip() for line in outline(obj).splitlines()}
+            bodies[path] = {line.strip() for line in source(obj).splitlines()
+                            if len(line.strip()) > 20 and line.strip() not in shown}
+    return bodies
+
+
+def test_student_run_prints_no_answer(executed_student_notebooks, chapter):
+    """No output of the student edition shows the body of a function an exercise asks for (issue 12, item 6)."""
+    cells = executed_student_notebooks[Path(chapter).name]
+    for path, body in _answer_body_lines().items():
+        for cell in cells:
+            shown = sorted(line for line in body if line in cell["output"])
+            assert not shown, f"{chapter}: code cell {cell['index']} prints the answer {path}: {shown[:2]}"
+
+
+# --------------------------------------------------------------------------- the instructor's path, end to end
+
+GRADING_CHAPTER = HEADER + '''
+# A chapter to grade
+
+```{code-cell} ipython3
+import numpy as np
+```
+
+## Exercises
+
+```{exercise}
+:label: ex-ids
+Write `my_tokens_to_ids(tokens, index)`.
+```
+
+```{solution-start} ex-ids
+:class: dropdown
+```
+
+```{code-cell} ipython3
+def my_tokens_to_ids(tokens, index):
+    ### BEGIN SOLUTION
+    return np.array([index[t] for t in tokens if t in index], dtype=np.int32)
+    ### END SOLUTION
+```
+
+```{solution-end}
+```
+
+```{code-cell} ipython3
+from glove_lite.exercises import check_tokens_to_ids
+
+check_tokens_to_ids(my_tokens_to_ids)
+```
+
+```{exercise}
+:label: ex-rho
+Write `my_spearman(x, y)`.
+```
+
+```{solution-start} ex-rho
+:class: dropdown
+```
+
+```{code-cell} ipython3
+def my_spearman(x, y):
+    ### BEGIN SOLUTION
+    from scipy.stats import rankdata
+
+    return float(np.corrcoef(rankdata(x), rankdata(y))[0, 1])
+    ### END SOLUTION
+```
+
+```{solution-end}
+```
+
+```{code-cell} ipython3
+from glove_lite.exercises import check_spearman
+
+check_spearman(my_spearman)
+```
+
+```{exercise}
+:label: ex-why
+Why ranks?
+```
+
+```{solution} ex-why
+:class: dropdown
+The model answer: only the order matters.
+```
+'''
+
+# Drops punctuation too: right on the visible check (its vocabulary has only words), wrong
+# on the hidden tests (theirs has a comma).
+WRONG_IDS = """def my_tokens_to_ids(tokens, index):
+    return np.array([index[t] for t in tokens if t in index and t.isalpha()], dtype=np.int32)"""
+
+WRONG_RHO = """def my_spearman(x, y):
+    return float(np.corrcoef(x, y)[0, 1])  # Pearson's, of the values"""
+
+
+def _nbgrader(course: Path, *args: str) -> None:
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+           "JAX_PLATFORMS": "cpu"}
+    result = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def _submit(course: Path, student: str, release: Path, answers: dict[str, str]) -> None:
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    target = course / "submitted" / student / "01_grading" / "01_grading.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
+
+
+def test_course_grades_correct_wrong_and_empty_submissions(tmp_path):
+    """make course -> generate_assignment -> three submissions -> autograde -> the expected scores."""
+    from nbgrader.api import Gradebook
+
+    root = _book(tmp_path, GRADING_CHAPTER)
+    (root / "book" / "01_demo.md").rename(root / "book" / "01_grading.md")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/01_grading\n")
+    course = tmp_path / "course"
+    source_nb = nbformat.read(build_course(root, course)[0], as_version=4)
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source_nb.cells if "nbgrader" in c.metadata}
+
+    _nbgrader(course, "generate_assignment", "01_grading")
+    release = course / "release" / "01_grading" / "01_grading.ipynb"
+    released = release.read_text()
+    assert "BEGIN SOLUTION" not in released and "hidden=True" not in released and "model answer" not in released
+    assert "rankdata(x), rankdata(y)" not in released and "YOUR ANSWER HERE" in released
+
+    _submit(course, "correct", release, {"ex-ids-solution": solutions["ex-ids-solution"],
+                                         "ex-rho-solution": solutions["ex-rho-solution"],
+                                         "ex-why-answer": "Only the order matters."})
+    _submit(course, "wrong", release, {"ex-ids-solution": WRONG_IDS, "ex-rho-solution": WRONG_RHO,
+                                       "ex-why-answer": "Because."})
+    _submit(course, "empty", release, {})
+    _nbgrader(course, "autograde", "01_grading")
+    _nbgrader(course, "generate_feedback", "01_grading")
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "glove-lite") as gb:
+        scores = {}
+        for student in ("correct", "wrong", "empty"):
+            notebook = gb.find_submission_notebook("01_grading", "01_grading", student)
+            scores[student] = {g.name: (g.score, g.needs_manual_grade) for g in notebook.grades}
+        max_score = gb.find_assignment("01_grading").max_score
+    c, h, a = POINTS["check"], POINTS["hidden"], POINTS["answer"]
+    assert max_score == 2 * (c + h) + a
+    assert scores["correct"] == {"ex-ids-check": (c, False), "ex-ids-hidden": (h, False), "ex-rho-check": (c, False),
+                                 "ex-rho-hidden": (h, False), "ex-why-answer": (0, True)}
+    assert scores["wrong"] == {"ex-ids-check": (c, False), "ex-ids-hidden": (0, False), "ex-rho-check": (0, False),
+                               "ex-rho-hidden": (0, False), "ex-why-answer": (0, True)}
+    assert scores["empty"] == {"ex-ids-check": (0, False), "ex-ids-hidden": (0, False), "ex-rho-check": (0, False),
+                               "ex-rho-hidden": (0, False), "ex-why-answer": (0, False)}
+    feedback = html.unescape((course / "feedback" / "wrong" / "01_grading" / "01_grading.html").read_text())
+    assert "returned [0, 2, 3]; expected [0, 1, 2, 3]" in feedback  # the hidden test's hint
+    assert "that is Pearson's correlation of the values themselves" in feedback
+
+
+@pytest.fixture(scope="session")
+def real_course(tmp_path_factory):
+    """The course of the real book, and nbgrader's release of every chapter."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    course = tmp_path_factory.mktemp("course")
+    build_course(REPO_ROOT, course)
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.course_id = "glove-lite"
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), path])  # nbgrader runs `alembic`
+    try:
+        api = NbGraderAPI(config=config)
+        for chapter in chapters(REPO_ROOT):
+            result = api.generate_assignment(Path(chapter).name)
+            assert result["success"], result.get("error") or result.get("log")
+    finally:
+        os.environ["PATH"] = path
+    return course
+
+
+def test_course_of_the_book(real_course, chapter):
+    """Every chapter is an assignment: stable ids from its labels, a hidden test per check, an answer cell per open question."""
+    from glove_lite.student import exercises_of, read_book
+
+    name = Path(chapter).name
+    exercises = [e for e in exercises_of(read_book(REPO_ROOT)).values() if e.chapter == chapter]
+    nb = nbformat.read(real_course / "source" / name / f"{name}.ipynb", as_version=4)
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    labels = {e.label for e in exercises}
+    for grade_id in ids:
+        m = re.match(r"^(.+)-(solution|check|hidden|answer)(-\d+)?$", grade_id)
+        assert m and m[1] in labels, f"{chapter}: grade id {grade_id!r} is not made from an exercise label"
+    for e in exercises:
+        if e.is_open:
+            assert f"{e.label}-answer" in ids, f"{chapter}: open question {e.label} has no answer cell"
+        else:
+            assert {f"{e.label}-check", f"{e.label}-hidden"} <= set(ids), f"{chapter}: {e.label} lacks graded checks"
+    assert (real_course / "source" / name / "data").is_dir() or not (REPO_ROOT / "book" / "data").is_dir()
+
+
+def test_course_release_has_no_solutions(real_course, chapter):
+    name = Path(chapter).name
+    teacher = jupytext.read(REPO_ROOT / f"{chapter}.md", fmt="md:myst")
+    release = nbformat.read(real_course / "release" / name / f"{name}.ipynb", as_version=4)
+    lines = {line.strip() for cell in release.cells for line in cell.source.splitlines()}
+    leaked = sorted(solution_only_lines(teacher) & lines)
+    assert not leaked, f"{chapter}: solution lines in the released assignment: {leaked[:5]}"
+    text = _text(release)
+    assert BEGIN_SOLUTION not in text and "hidden=True" not in text and "Model answer" not in text
+    answers = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-answer")]
+    assert all(c.source == "YOUR ANSWER HERE" for c in answers)
