@@ -537,6 +537,63 @@ def hide_answers(source: str, imports: dict[str, tuple[str, str]], answers: dict
     return "from glove_lite.exercises import show_signature\n" + source
 
 
+def bound_names(source: str) -> set[str]:
+    """The names a code cell binds at top level: imports, functions, classes, assignments, loops."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        else:
+            targets: list[ast.AST] = []
+            if isinstance(node, ast.Assign):
+                targets = list(node.targets)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+                targets = [node.target]
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
+            names.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def shadowed_names(nb: Any) -> dict[str, str]:
+    """Names that the exercises' code rebinds although the chapter before them binds them: name -> exercise label.
+
+    Such a name breaks the chapter for a student: after a stub (or a wrong answer) is run,
+    re-running an earlier cell calls the stub instead of the chapter's function. ``_`` is
+    exempt (a throwaway by convention).
+    """
+    chapter: set[str] = set()
+    shadowed: dict[str, str] = {}
+    exercise = None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                m = FENCE_RE.match(line)
+                directive = DIRECTIVE_RE.match(m["info"]) if m else None
+                if directive and directive["name"] == "exercise":
+                    exercise = "?"
+                if directive and directive["name"] in ("exercise", "solution-start"):
+                    args = directive["args"].strip()
+                    if directive["name"] == "solution-start" and args:
+                        exercise = args
+            continue
+        if cell.cell_type != "code":
+            continue
+        names = bound_names(cell.source)
+        if exercise is None:
+            chapter |= names
+        else:
+            for name in sorted(names & chapter - {"_"}):
+                shadowed.setdefault(name, exercise)
+    return shadowed
+
+
 def convert_notebook(nb: Any, chapter: str = "", course: bool = False, first_exercise: int = 1,
                      exercises: dict[str, Exercise] | None = None, answers: dict[CodeType, int] | None = None) -> Any:
     """The student edition of a parsed notebook (an ``nbformat`` v4 notebook; not modified).

@@ -364,6 +364,18 @@ def test_course_never_replaces_other_files(tmp_path):
     assert (course / "gradebook.db").read_text() == "the instructor's"
 
 
+def test_shadowed_names_found():
+    """An exercise that redefines a chapter's name breaks re-running the chapter (issue 12, item 7)."""
+    from glove_lite.student import bound_names, shadowed_names
+
+    chapter = FIXTURE.replace("import numpy as np\n```", "import numpy as np\nfrom m import double\n\nfor k in range(3):\n    pass\n```")
+    nb = jupytext.reads(chapter.replace("secret_result = 2 * x", "k = 2 * x\n    secret_result = k"), fmt="md:myst")
+    assert shadowed_names(nb) == {"double": "ex-double"}  # k is local to the function: not shadowing
+    assert shadowed_names(jupytext.reads(FIXTURE, fmt="md:myst")) == {}
+    assert bound_names("import a.b\nfrom c import d as e\nx, (y, z) = 1, (2, 3)\nfor i in []: pass\nwith f() as g: pass") == \
+        {"a", "e", "x", "y", "z", "i", "g"}
+
+
 def test_stub_solutions_unit():
     src = "x = 1\n### BEGIN SOLUTION\ny = secret()\n### END SOLUTION\nprint(x)"
     assert stub_solutions(src, "msg") == 'x = 1\n# YOUR CODE HERE\nraise NotImplementedError("msg")\nprint(x)'
