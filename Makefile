@@ -19,7 +19,7 @@ JUPYTER_BOOK_BUILD := $(BIN)/jupyter-book build . --warningiserror --keep-going 
 export JAX_PLATFORMS := cpu
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval browser chromium lab sync execute clean distclean bench sweeps student course
+.PHONY: help venv book test unit nbval nbval-other-isa browser chromium lab sync execute clean distclean bench sweeps semantic student course
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -41,14 +41,24 @@ book: $(STAMP) ## build the HTML book into _build/html (open _build/html/index.h
 chromium: ## install Debian's chromium for the browser test (needs root)
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-test: $(STAMP) chromium ## run every test: unit tests, nbval over book/*.ipynb, browser test
+test: $(STAMP) chromium ## run every test: unit tests, nbval over book/*.ipynb (twice: native and other ISA), browser test
 	$(BIN)/python -m pytest tests book --nbval --nbval-current-env
+	$(MAKE) --no-print-directory nbval-other-isa
 
 unit: $(STAMP) ## run the tests in tests/ only (no notebook replay)
 	$(BIN)/python -m pytest tests
 
 nbval: $(STAMP) ## replay the chapter notebooks and compare their stored outputs
 	$(BIN)/python -m pytest tests book --nbval --nbval-current-env --ignore-glob='tests/test_*.py'
+
+# Stored outputs must not depend on the CPU: replay the chapters with numpy, OpenBLAS, numba
+# and XLA held to an instruction set below this machine's (AVX2 on an AVX-512 CPU, else
+# SSE4.2), from an empty cache so that the vectors are trained again under it.
+nbval-other-isa: $(STAMP) ## replay the chapters under another instruction set (see tests/other_isa.py)
+	@cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && \
+	GLOVE_LITE_CACHE="$$cache" $(BIN)/python tests/other_isa.py -- \
+	  $(BIN)/python -m pytest book --nbval --nbval-current-env -p no:cacheprovider \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 browser: $(STAMP) chromium ## build the book and check every page in headless Chromium
 	$(BIN)/python -m pytest tests/test_browser.py
@@ -78,6 +88,9 @@ bench: $(STAMP) ## run the benchmarks
 
 sweeps: $(STAMP) ## run the hyper-parameter sweeps
 	$(BIN)/python -m glove_lite.sweeps
+
+semantic: $(STAMP) ## train the eras x seeds and controls of the semantic-change chapter
+	$(BIN)/python -m glove_lite.semantic_change
 
 student: $(STAMP) ## write the student edition (solutions removed) into _build/student/
 	$(BIN)/python -m glove_lite.student

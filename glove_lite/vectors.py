@@ -72,8 +72,10 @@ class WordVectors:
         sims = self._unit @ (query / max(float(np.linalg.norm(query)), 1e-12))
         sims[list(exclude)] = -np.inf
         k = min(k, len(self.words) - len(exclude))
-        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        top = sorted(top, key=lambda i: (-sims[i], i))[:k]
+        # Every word at least as similar as the k-th best, then the best k by similarity, ties by
+        # vocabulary order: the same answer whichever order a (SIMD) partition leaves them in.
+        kth = -np.partition(-sims, k - 1)[k - 1] if k < len(sims) else -np.inf
+        top = sorted(np.flatnonzero(sims >= kth).tolist(), key=lambda i: (-sims[i], i))[:k]
         return [(self.words[i], float(sims[i])) for i in top]
 
     def nearest_neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
