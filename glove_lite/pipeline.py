@@ -1,81 +1,319 @@
-"""The whole pipeline with disk caches: corpus -> tokens -> vocabulary -> X -> vectors.
+"""The stages chained: corpus -> tokens -> vocabulary -> X (:func:`count_corpus`) -> vectors (:func:`train_from_counts`).
 
-Tokenising the full SOTU corpus takes about 25 s, so tokens are cached on disk, keyed by
-the documents' text and the tokeniser settings; trained vectors are cached keyed by the
-tokens, the vocabulary and window settings, the training config and the library version.
-The cache folder is ``$GLOVE_LITE_CACHE`` or ``~/.cache/glove-lite``.
+Two ways through the first stages, one result (:class:`Counts`):
+
+* **In memory** (``"sotu"``, or a list of :class:`~glove_lite.corpus.Document`): the
+  book's way. Tokens come from NLTK's Treebank tokenizer and are cached on disk, keyed by
+  the documents' text and the tokeniser settings (tokenising the full SOTU corpus takes
+  about 25 s); X from :func:`~glove_lite.cooccur.build_cooc_matrix`.
+* **Streaming** (a text file, one document per line, or a folder of ``.txt`` files, one
+  document per file): any size. Pass 1 tokenises piece by piece and counts words, writing
+  the token ids to a temporary file; pass 2 counts co-occurrences with
+  :class:`~glove_lite.cooccur_stream.CoocCounter` within a memory budget, spilling to disk.
+  Same X as the in-memory way, to the last bit.
+
+Trained vectors are cached keyed by the tokens, the vocabulary and window settings, the
+training config and the library version. The cache folder is ``$GLOVE_LITE_CACHE`` or
+``~/.cache/glove-lite``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
-from dataclasses import asdict, dataclass
-from functools import partial
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from glove_lite import __version__
+from glove_lite.cache import cache_dir
 from glove_lite.cooccur import build_cooc_matrix
-from glove_lite.corpus import Document, load_sotu, read_texts
+from glove_lite.corpus import CorpusSource, Document, iter_corpus_pieces, load_sotu, open_corpus, read_texts
+from glove_lite.errors import CountingError, GloveLiteError
 from glove_lite.fileio import atomic_write
-from glove_lite.preprocess import Vocabulary, tokenize
+from glove_lite.preprocess import (  # noqa: F401 - TokenizedCorpus, tokenize_documents: re-exported for the book
+    TOKENIZER_VERSION,
+    TOKENIZERS,
+    TokenizedCorpus,
+    TokenStore,
+    Vocabulary,
+    tokenize_documents,
+    tokenize_stream,
+    tokens_key,
+)
 from glove_lite.train import EpochCallback, TrainConfig, TrainResult, train_glove
 from glove_lite.vectors import WordVectors
 
-TOKENIZER_VERSION = 1  # bump when tokenize() changes what it returns
-
-
-def cache_dir() -> Path:
-    """The cache folder (created on first use)."""
-    path = Path(os.environ.get("GLOVE_LITE_CACHE") or Path.home() / ".cache" / "glove-lite")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+GB = 1 << 30
+COUNTS_FORMAT = 1  # version of the counts file written by save_counts
 
 
 def load_corpus(corpus: str | Path) -> list[Document]:
-    """``"sotu"`` for the State of the Union addresses, else a text file or a folder of ``.txt`` files."""
+    """``"sotu"`` for the State of the Union addresses, else a text file or a folder of ``.txt`` files
+    (each file one document), read whole into memory. For corpora of any size see :func:`count_corpus`."""
     return load_sotu() if str(corpus) == "sotu" else read_texts(corpus)
 
 
+def default_tokenizer(source: CorpusSource) -> str:
+    """``treebank`` (the book's tokens) for sotu and folders of documents; ``words`` for a single file,
+    which may be of any size (the Treebank tokenizer runs at about 0.1 M tokens/s, ``words`` at 5 M/s)."""
+    return "words" if source.kind == "file" else "treebank"
+
+
 @dataclass(frozen=True)
-class TokenizedCorpus:
-    """Tokenised documents stored compactly: distinct token strings and, per document, indices into them."""
+class Counts:
+    """The counting stage's result: the vocabulary, X (CSR, (V, V), float64) and the settings that made them."""
 
-    types: tuple[str, ...]
-    docs: tuple[np.ndarray, ...]
+    vocab: Vocabulary
+    X: sp.csr_matrix
+    settings: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def n_tokens(self) -> int:
-        return int(sum(d.size for d in self.docs))
+    def summary(self) -> str:
+        V = len(self.vocab)
+        s = self.settings
+        head = f"{s['documents']:,} documents, " if "documents" in s else ""
+        tokens = f"{s['tokens']:,} tokens, " if "tokens" in s else ""
+        return (f"{head}{tokens}{V:,} words (min count {self.vocab.min_count}), X has {self.X.nnz:,} non-zeros "
+                f"({100 * self.X.nnz / V ** 2:.2f} % dense, window {s.get('window', '?')})")
 
-    def counts(self) -> Counter:
-        """Token frequencies over the whole corpus."""
-        total = np.bincount(np.concatenate(self.docs), minlength=len(self.types)) if self.docs else []
-        return Counter(dict(zip(self.types, map(int, total))))
 
-    def documents(self) -> list[list[str]]:
-        """The tokens of each document as strings."""
-        return [[self.types[i] for i in d.tolist()] for d in self.docs]
+def _progress_bar(enabled: bool, **kwargs):
+    from tqdm.auto import tqdm
 
-    def vocabulary(self, min_count: int = 1, max_size: int | None = None) -> Vocabulary:
-        return Vocabulary.from_counts(self.counts(), min_count=min_count, max_size=max_size)
+    return tqdm(disable=not enabled, **kwargs)
 
-    def to_ids(self, vocab: Vocabulary) -> list[np.ndarray]:
-        """Each document as vocabulary ids (int32), out-of-vocabulary tokens dropped as in ``tokens_to_ids``."""
-        lookup = np.array([vocab.index.get(t, -1) for t in self.types], dtype=np.int32)
-        out = []
-        for d in self.docs:
-            ids = lookup[d]
-            out.append(ids[ids >= 0])
-        return out
+
+def _check_tokenizer(tokenizer: str, source: CorpusSource) -> str:
+    if tokenizer == "auto":
+        return default_tokenizer(source)
+    if tokenizer not in TOKENIZERS:
+        raise GloveLiteError(f"tokenizer={tokenizer!r}; expected 'auto' or one of {', '.join(TOKENIZERS)}")
+    return tokenizer
+
+
+def _stream_tokens(source: CorpusSource, tokenizer: str, workdir: Path, progress: bool) -> TokenStore:
+    with _progress_bar(progress, total=source.size or None, desc="reading + tokenising", unit="B",
+                       unit_scale=True, unit_divisor=1024) as bar:
+        def step(nbytes: int, ntokens: int) -> None:
+            bar.update(nbytes)
+            bar.set_postfix_str(f"{store_tokens[0] + ntokens:,} tokens", refresh=False)
+            store_tokens[0] += ntokens
+
+        store_tokens = [0]
+        return tokenize_stream(iter_corpus_pieces(source), workdir / "tokens.i32", tokenizer, progress=step)
+
+
+def _settings(source: str, tokenizer: str, min_count: int, max_size: int | None, window: int, **more) -> dict:
+    return {"corpus": source, "tokenizer": tokenizer, "min_count": min_count, "max_vocab": max_size,
+            "window": window, "glove_lite": __version__, **more}
+
+
+def _count_stream(source: CorpusSource, tokenizer: str, min_count: int, window: int, max_size: int | None,
+                  memory_gb: float, workdir: Path, progress: bool, sink: Callable | None):
+    from glove_lite.cooccur_stream import CoocCounter
+
+    store = _stream_tokens(source, tokenizer, workdir, progress)
+    vocab = store.vocabulary(min_count=min_count, max_size=max_size)
+    kept = int(sum(vocab.counts))
+    with CoocCounter(len(vocab), window, int(memory_gb * GB), workdir, np.array(vocab.counts), kept) as counter:
+        with _progress_bar(progress, total=kept, desc="counting pairs", unit="tok", unit_scale=True) as bar:
+            for ids, docs in store.id_blocks(vocab):
+                counter.add(ids, docs)
+                bar.update(ids.size)
+        with _progress_bar(progress, total=len(vocab), desc="merging", unit="row", unit_scale=True) as bar:
+            settings = _settings(source.name, tokenizer, min_count, max_size, window, tokens=store.n_tokens,
+                                 documents=store.n_docs, memory_gb=memory_gb, spilled_bytes=counter.spilled_bytes)
+            if sink is None:
+                return Counts(vocab, counter.to_csr(bar.update), settings)
+            return sink(vocab, counter, settings, bar.update)
+
+
+def count_corpus(
+    corpus: str | Path | Sequence[Document] = "sotu",
+    min_count: int = 10,
+    window: int = 10,
+    max_size: int | None = None,
+    tokenizer: str = "auto",
+    memory_gb: float = 2.0,
+    tmp_dir: str | Path | None = None,
+    cache: bool = True,
+    progress: bool = False,
+    workers: int = 1,
+) -> Counts:
+    """Corpus -> tokens -> vocabulary -> X, for a corpus of any size (see the module docstring).
+
+    ``tokenizer``: ``"auto"`` (see :func:`default_tokenizer`), ``"treebank"``, ``"words"``
+    or ``"whitespace"``. ``memory_gb`` bounds the streaming count (X itself comes on top);
+    spill files go to ``tmp_dir`` (default: the system's temporary folder) and are removed.
+    """
+    if not isinstance(corpus, (str, Path)):
+        return counts_from_documents(list(corpus), min_count, window, max_size, cache, progress, workers)
+    source = open_corpus(corpus)
+    tokenizer = _check_tokenizer(tokenizer, source)
+    if source.kind == "sotu" and tokenizer == "treebank":
+        return counts_from_documents(load_sotu(), min_count, window, max_size, cache, progress, workers, "sotu")
+    with _workdir(tmp_dir) as workdir:
+        return _count_stream(source, tokenizer, min_count, window, max_size, memory_gb, workdir, progress, None)
+
+
+def counts_from_documents(documents: Sequence[Document], min_count: int = 10, window: int = 10,
+                          max_size: int | None = None, cache: bool = True, progress: bool = False,
+                          workers: int = 1, name: str = "documents") -> Counts:
+    """The in-memory way: Treebank tokens (cached), the vocabulary, and ``build_cooc_matrix``."""
+    tokens = tokenize_documents(documents, cache=cache, progress=progress, workers=workers)
+    vocab = tokens.vocabulary(min_count=min_count, max_size=max_size)
+    X = build_cooc_matrix(tokens.to_ids(vocab), len(vocab), window)
+    settings = _settings(name, "treebank", min_count, max_size, window, tokens=tokens.n_tokens,
+                         documents=len(documents), tokens_key=tokens_key(documents, True, True))
+    return Counts(vocab, X, settings)
+
+
+class _workdir:
+    """A temporary folder for spill files under ``tmp_dir``, removed on exit (also on Ctrl-C)."""
+
+    def __init__(self, tmp_dir: str | Path | None):
+        base = Path(tmp_dir) if tmp_dir is not None else Path(tempfile.gettempdir())
+        if not base.is_dir():
+            raise CountingError(f"temporary folder {str(base)!r} does not exist; expected a folder for spill files")
+        self._tmp = tempfile.TemporaryDirectory(prefix="glove-lite-", dir=base)
+
+    def __enter__(self) -> Path:
+        return Path(self._tmp.name)
+
+    def __exit__(self, *exc) -> None:
+        self._tmp.cleanup()
+
+
+# ----------------------------------------------------------------------------- the counts file
+
+
+def _write_npy_member(zf: zipfile.ZipFile, name: str, array: np.ndarray | None = None, *,
+                      dtype=None, shape=None, chunks=None) -> None:
+    """Write one ``.npy`` member: a whole array, or (``chunks``) a 1-D array given piece by piece."""
+    with zf.open(name + ".npy", "w", force_zip64=True) as fh:
+        if array is not None:
+            np.lib.format.write_array(fh, np.asanyarray(array), allow_pickle=False)
+            return
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_2_0(fh, header)
+        for part in chunks:
+            fh.write(np.ascontiguousarray(part, dtype=dtype).tobytes())
+
+
+def _write_counts_zip(fh, vocab: Vocabulary, settings: dict, shape: tuple[int, int], nnz: int,
+                      indptr: np.ndarray, data_chunks, index_chunks) -> None:
+    meta = {**settings, "format": COUNTS_FORMAT, "words": len(vocab), "nnz": int(nnz)}
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        # scipy.sparse.load_npz reads these five members; the rest is ours
+        _write_npy_member(zf, "format", np.array("csr"))
+        _write_npy_member(zf, "shape", np.array(shape, dtype=np.int64))
+        _write_npy_member(zf, "indptr", indptr)
+        _write_npy_member(zf, "indices", dtype=np.int32, shape=(int(nnz),), chunks=index_chunks)
+        _write_npy_member(zf, "data", dtype=np.float64, shape=(int(nnz),), chunks=data_chunks)
+        _write_npy_member(zf, "words", np.array(json.dumps(list(vocab.words))))
+        _write_npy_member(zf, "counts", np.array(vocab.counts, dtype=np.int64))
+        _write_npy_member(zf, "settings", np.array(json.dumps(meta)))
+
+
+def save_counts(counts: Counts, path: str | Path, overwrite: bool = False) -> Path:
+    """Write vocabulary (words, counts), X and settings to one ``.npz`` file, atomically.
+
+    X is stored as ``scipy.sparse.save_npz`` stores a CSR matrix, so
+    ``scipy.sparse.load_npz(path)`` reads it too; :func:`load_counts` reads everything.
+    """
+    X = sp.csr_matrix(counts.X)
+    with atomic_write(path, mode="wb", overwrite=overwrite) as fh:
+        _write_counts_zip(fh, counts.vocab, counts.settings, X.shape, X.nnz, X.indptr.astype(np.int64),
+                          [X.data], [X.indices])
+    return Path(path)
+
+
+def count_corpus_to_file(corpus: str | Path, output: str | Path, min_count: int = 10, window: int = 10,
+                         max_size: int | None = None, tokenizer: str = "auto", memory_gb: float = 2.0,
+                         tmp_dir: str | Path | None = None, overwrite: bool = False, cache: bool = True,
+                         progress: bool = False, workers: int = 1) -> dict:
+    """:func:`count_corpus` straight into a counts file (as :func:`save_counts` writes it).
+
+    Streaming corpora never hold X in memory: its rows go from the merge to the file, so
+    the whole run stays within ``memory_gb`` (plus about a gigabyte for the rest).
+    Returns the settings written (with ``words`` and ``nnz``).
+    """
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise GloveLiteError(f"output file {str(output)!r} already exists; choose another name or pass --overwrite")
+    if not output.parent.is_dir():
+        raise GloveLiteError(f"output folder {str(output.parent)!r} does not exist")
+    source = open_corpus(corpus)
+    tokenizer = _check_tokenizer(tokenizer, source)
+    if source.kind == "sotu" and tokenizer == "treebank":
+        counts = count_corpus(corpus, min_count, window, max_size, tokenizer, memory_gb, tmp_dir, cache, progress,
+                              workers)
+        save_counts(counts, output, overwrite)
+        return {**counts.settings, "words": len(counts.vocab), "nnz": counts.X.nnz}
+
+    def sink(vocab, counter, settings, step):
+        V = len(vocab)
+        indptr = np.zeros(V + 1, dtype=np.int64)
+        cols_path, vals_path = counter.workdir / "cols.i32", counter.workdir / "vals.f64"
+        try:
+            with open(cols_path, "wb") as fc, open(vals_path, "wb") as fv:
+                for lo, hi, nnz, cols, vals in counter.iter_rows(step):
+                    indptr[lo + 1:hi + 1] = nnz
+                    cols.tofile(fc)
+                    vals.tofile(fv)
+            np.cumsum(indptr, out=indptr)
+            nnz = int(indptr[-1])
+            with atomic_write(output, mode="wb", overwrite=overwrite) as fh:
+                _write_counts_zip(fh, vocab, settings, (V, V), nnz, indptr,
+                                  _file_chunks(vals_path, np.float64), _file_chunks(cols_path, np.int32))
+        except OSError as exc:
+            from glove_lite.cooccur_stream import _spill_error
+
+            raise _spill_error(exc, counter.workdir) from None
+        return {**settings, "words": V, "nnz": nnz}
+
+    with _workdir(tmp_dir) as workdir:
+        return _count_stream(source, tokenizer, min_count, window, max_size, memory_gb, workdir, progress, sink)
+
+
+def _file_chunks(path: Path, dtype, items: int = 1 << 22):
+    with open(path, "rb") as fh:
+        while True:
+            part = np.fromfile(fh, dtype=dtype, count=items)
+            if part.size == 0:
+                return
+            yield part
+
+
+def load_counts(path: str | Path) -> Counts:
+    """Read a counts file written by ``glove-lite count`` (:func:`save_counts`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CountingError(f"counts file {str(path)!r} does not exist; expected a file written by glove-lite count")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            settings = json.loads(str(z["settings"]))
+            words = json.loads(str(z["words"]))
+            freqs = z["counts"].tolist()
+            shape = tuple(int(s) for s in z["shape"])
+            X = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise CountingError(f"{str(path)!r} is not a readable counts file ({exc}); "
+                            "expected a .npz file written by glove-lite count") from None
+    if settings.get("format") != COUNTS_FORMAT or shape != (len(words), len(words)):
+        raise CountingError(f"{str(path)!r} has counts format {settings.get('format')!r} and shape {shape} for "
+                            f"{len(words)} words; expected format {COUNTS_FORMAT} and a square X")
+    X.has_sorted_indices = True
+    vocab = Vocabulary(tuple(words), tuple(freqs), int(settings.get("min_count") or 1))
+    return Counts(vocab, X, settings)
+
+
+# ----------------------------------------------------------------------------- training
 
 
 def code_fingerprint() -> str:
@@ -89,59 +327,14 @@ def code_fingerprint() -> str:
 
 
 def _tokens_key(documents: Sequence[Document], lowercase: bool, keep_punctuation: bool) -> str:
-    h = hashlib.sha256(json.dumps([TOKENIZER_VERSION, lowercase, keep_punctuation]).encode())
-    for doc in documents:
-        h.update(hashlib.sha256(doc.text.encode("utf-8")).digest())
-    return h.hexdigest()[:20]
+    return tokens_key(documents, lowercase, keep_punctuation)
 
 
-def tokenize_documents(
-    documents: Sequence[Document],
-    lowercase: bool = True,
-    keep_punctuation: bool = True,
-    cache: bool = True,
-    progress: bool = False,
-    workers: int = 1,
-) -> TokenizedCorpus:
-    """Tokenise every document (see :func:`~glove_lite.preprocess.tokenize`), from the disk cache when possible.
-
-    Uncached, ``workers > 1`` tokenises in that many fresh processes (``spawn``), about
-    twice as fast on two cores. A script that passes ``workers > 1`` needs the usual
-    ``if __name__ == "__main__":`` guard, as for any ``multiprocessing`` code.
-    """
-    path = cache_dir() / f"tokens-{_tokens_key(documents, lowercase, keep_punctuation)}.npz" if cache else None
-    if path is not None and path.exists():
-        with np.load(path, allow_pickle=False) as z:
-            ids, lengths = z["ids"], z["lengths"]
-            types = tuple(json.loads(str(z["types"])))
-        return TokenizedCorpus(types, tuple(np.split(ids, np.cumsum(lengths)[:-1])))
-    texts = [doc.text for doc in documents]
-    work = partial(tokenize, lowercase=lowercase, keep_punctuation=keep_punctuation)
-    type_index: dict[str, int] = {}
-    docs = []
-    with ExitStack() as stack:
-        if workers > 1 and len(texts) >= 8:
-            # A fresh interpreter per worker: forking a process that has started JAX's threads is unsafe.
-            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
-            token_lists = pool.map(work, texts, chunksize=4)
-        else:
-            token_lists = map(work, texts)
-        if progress:
-            from tqdm.auto import tqdm
-
-            token_lists = tqdm(token_lists, total=len(texts), desc="tokenising", unit="doc")
-        for toks in token_lists:
-            docs.append(np.array([type_index.setdefault(t, len(type_index)) for t in toks], dtype=np.int32))
-    result = TokenizedCorpus(tuple(type_index), tuple(docs))
-    if path is not None:
-        with atomic_write(path, mode="wb", overwrite=True) as fh:
-            np.savez(
-                fh,
-                ids=np.concatenate(docs) if docs else np.zeros(0, np.int32),
-                lengths=np.array([d.size for d in docs], dtype=np.int64),
-                types=np.array(json.dumps(result.types)),
-            )
-    return result
+def train_from_counts(counts: Counts, config: TrainConfig = TrainConfig(), progress: bool = False,
+                      callback: EpochCallback | None = None) -> tuple[WordVectors, TrainResult]:
+    """The training stage: fit GloVe to X and pair the vectors (W + W~) with the vocabulary's words."""
+    result = train_glove(counts.X, config, callback=callback, progress=progress)
+    return WordVectors.from_params(counts.vocab.words, result.params), result
 
 
 def train_vectors(
@@ -154,24 +347,22 @@ def train_vectors(
     progress: bool = False,
     callback: EpochCallback | None = None,
 ) -> tuple[WordVectors, TrainResult | None]:
-    """Train (or load from the cache) GloVe vectors for a corpus.
+    """Train (or load from the cache) GloVe vectors for an in-memory corpus (``"sotu"``, a file or folder read
+    whole, or a list of documents): :func:`counts_from_documents`, then :func:`train_from_counts`.
 
     Returns the vectors and the :class:`TrainResult` (``None`` when they came from the cache).
     """
     documents = load_corpus(corpus) if isinstance(corpus, (str, Path)) else list(corpus)
-    tokens = tokenize_documents(documents, cache=cache, progress=progress)
     key_src = json.dumps(
-        [__version__, code_fingerprint(), _tokens_key(documents, True, True), min_count, window, max_size, asdict(config)],
+        [__version__, code_fingerprint(), tokens_key(documents, True, True), min_count, window, max_size, asdict(config)],
         sort_keys=True,
     )
     path = cache_dir() / f"vectors-{hashlib.sha256(key_src.encode()).hexdigest()[:20]}.npz" if cache else None
     if path is not None and path.exists() and callback is None:
         with np.load(path, allow_pickle=False) as z:
             return WordVectors(tuple(json.loads(str(z["words"]))), z["vectors"]), None
-    vocab = tokens.vocabulary(min_count=min_count, max_size=max_size)
-    X = build_cooc_matrix(tokens.to_ids(vocab), len(vocab), window)
-    result = train_glove(X, config, callback=callback, progress=progress)
-    vectors = WordVectors.from_params(vocab.words, result.params)
+    counts = counts_from_documents(documents, min_count, window, max_size, cache=cache, progress=progress)
+    vectors, result = train_from_counts(counts, config, progress=progress, callback=callback)
     if path is not None:
         with atomic_write(path, mode="wb", overwrite=True) as fh:
             np.savez(fh, words=np.array(json.dumps(vectors.words)), vectors=vectors.vectors)

@@ -1,0 +1,471 @@
+"""The co-occurrence matrix of a token stream of any length, within a memory budget.
+
+Same contract and same numbers as :func:`glove_lite.cooccur.build_cooc_matrix` (equal
+to the last bit), for a corpus that does not fit in memory. The scheme is the C tool's
+(``cooccur``): count what fits in memory, spill the rest to disk, merge at the end.
+
+**Exact integer counts.** ``build_cooc_matrix`` adds 1/d once per pair in floating point,
+so its value for words (a, b) depends only on n_abd, the number of pairs (a at p,
+b at p + d) for each distance d: U[a, b] = sum over d = 1..W, in that order, of
+1/d + 1/d + ... (n_abd times, one after the other), and X[a, b] = U[a, b] + U[b, a].
+Integer counts add up exactly in any order, so partial counts can be spilled and
+merged freely; the float value is formed once, at the end, in build_cooc_matrix's order.
+
+**Two stores.** Pairs of two frequent words (ids < K, the K most frequent) go to a
+dense (K, K, W) array of counts in memory: they are most of the pairs. Every other pair
+becomes two 64-bit entries, (a, slot(b, 0, d)) for row a and (b, slot(a, 1, d)) for
+row b, buffered per *bucket*, a range of rows, and appended to that bucket's file when
+the buffer fills.
+
+**Merge.** Bucket by bucket, in row order: entries are sorted by row (counting sort),
+each row's slots summed in a sparse accumulator, the dense counts of the row added,
+and the row's values computed and written out. Rows come out in order, so the CSR
+matrix (or a ``.npz`` file holding it) is written without ever holding X, or more
+than one bucket, in memory. A bucket larger than the memory left is split by rows
+(reading its file again); a single row larger than that is streamed.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from glove_lite.errors import CountingError
+
+GB = 1 << 30
+REP_TABLE = 1 << 16  # exact repeated sums 1/d + ... precomputed up to this many terms
+
+
+def repeated_sums(window: int, n: int = REP_TABLE) -> np.ndarray:
+    """``T[d - 1, k]`` = 1/d added k times, one after the other (float64, shape (window, n + 1)).
+
+    This is how ``scipy.sparse`` sums k duplicate entries of value 1/d; ``np.cumsum``
+    adds sequentially too, so the table reproduces it bit for bit.
+    """
+    T = np.zeros((window, n + 1))
+    for d in range(1, window + 1):
+        T[d - 1, 1:] = np.cumsum(np.full(n, 1.0 / d))
+    return T
+
+
+# ----------------------------------------------------------------------------- compiled kernels
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_pairs(ids, docs, q0, window, K, dense, bucket_of_row, S, buffers, fill, cap):
+    """Count the pairs (p, q) with q >= q0 of one block; stop early when a bucket buffer is nearly full.
+
+    Returns the next q to process (``ids.size`` when the block is done).
+    """
+    W2 = 2 * window
+    n = ids.size
+    full = False
+    for q in range(q0, n):
+        b = np.int64(ids[q])
+        dq = docs[q]
+        lo = max(0, q - window)
+        for p in range(q - 1, lo - 1, -1):
+            if docs[p] != dq:
+                break
+            a = np.int64(ids[p])
+            d = q - p
+            if a < K and b < K:
+                dense[a, b, d - 1] += 1
+            else:
+                ka = bucket_of_row[a]
+                buffers[ka, fill[ka]] = a * S + (b * 2) * window + (d - 1)
+                fill[ka] += 1
+                kb = bucket_of_row[b]
+                buffers[kb, fill[kb]] = b * S + (a * 2 + 1) * window + (d - 1)
+                fill[kb] += 1
+                if fill[ka] > cap - W2 or fill[kb] > cap - W2:
+                    full = True
+        if full:  # every buffer has room for one more q (at most 2 * window entries) until flushed
+            return q + 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort_by_row(entries, r0, n_rows, S):
+    """Counting sort of entries by row: (slots grouped by row, row offsets of shape (n_rows + 1,))."""
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
+    for e in entries:
+        offsets[e // S - r0 + 1] += 1
+    for r in range(n_rows):
+        offsets[r + 1] += offsets[r]
+    pos = offsets[:-1].copy()
+    slots = np.empty(entries.size, dtype=np.int64)
+    for e in entries:
+        r = e // S - r0
+        slots[pos[r]] = e % S
+        pos[r] += 1
+    return slots, offsets
+
+
+@numba.njit(cache=True, nogil=True)
+def _rep(T, d, k):
+    """1/d added k times, one after the other (from the table, continued past its end)."""
+    n_tab = T.shape[1] - 1
+    if k <= n_tab:
+        return T[d - 1, k]
+    v = T[d - 1, n_tab]
+    step = 1.0 / d
+    for _ in range(k - n_tab):
+        v += step
+    return v
+
+
+@numba.njit(cache=True, nogil=True)
+def _accumulate(slots, acc, touched, n_touched):
+    for s in slots:
+        if acc[s] == 0:
+            touched[n_touched] = s
+            n_touched += 1
+        acc[s] += 1
+    return n_touched
+
+
+@numba.njit(cache=True, nogil=True)
+def _dense_row_values(a, dense, K, window, T, out_cols, out_vals, n_out):
+    """Row a's columns b < K from the dense counts alone (a < K: its spilled pairs all have columns >= K)."""
+    for b in range(K):
+        u0 = 0.0
+        u1 = 0.0
+        seen = False
+        for d in range(window):
+            c = dense[a, b, d]
+            if c:
+                u0 += _rep(T, d + 1, np.int64(c))
+                seen = True
+            c = dense[b, a, d]
+            if c:
+                u1 += _rep(T, d + 1, np.int64(c))
+                seen = True
+        if seen:
+            out_cols[n_out] = b
+            out_vals[n_out] = u0 + u1
+            n_out += 1
+    return n_out
+
+
+@numba.njit(cache=True, nogil=True)
+def _finish_row(acc, touched, n_touched, window, T, out_cols, out_vals, n_out):
+    """Turn a row's accumulated slot counts into (column, value) entries in column order; reset the accumulator.
+
+    Value = U[a, b] + U[b, a], each U summed over d in increasing order as build_cooc_matrix does.
+    """
+    t = np.sort(touched[:n_touched])
+    W2 = 2 * window
+    i = 0
+    while i < n_touched:
+        col = t[i] // W2
+        u = np.zeros(2)
+        while i < n_touched and t[i] // W2 == col:
+            s = t[i]
+            direction = (s % W2) // window
+            d = s % window + 1
+            u[direction] += _rep(T, d, np.int64(acc[s]))
+            acc[s] = 0
+            i += 1
+        out_cols[n_out] = col
+        out_vals[n_out] = u[0] + u[1]
+        n_out += 1
+    return n_out
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_rows(slots, offsets, r0, dense, K, window, T, acc, touched, out_cols, out_vals, row_nnz):
+    """All rows r0 .. r0 + len(offsets) - 2 of X from their sorted slots and the dense counts."""
+    n_out = 0
+    for r in range(offsets.size - 1):
+        a = r0 + r
+        before = n_out
+        if a < K:
+            n_out = _dense_row_values(a, dense, K, window, T, out_cols, out_vals, n_out)
+        n_touched = _accumulate(slots[offsets[r]:offsets[r + 1]], acc, touched, 0)
+        n_out = _finish_row(acc, touched, n_touched, window, T, out_cols, out_vals, n_out)
+        row_nnz[a] = n_out - before
+    return n_out
+
+
+# ----------------------------------------------------------------------------- the counter
+
+
+@dataclass(frozen=True)
+class CountPlan:
+    """How a memory budget is spent: the dense block's side K, the buckets, the buffer and merge sizes."""
+
+    K: int
+    bucket_starts: np.ndarray  # first row of each bucket, shape (P + 1,) with V at the end
+    buffer_entries: int  # entries buffered per bucket before a spill
+    merge_entries: int  # entries a bucket may hold to be merged in one go
+    dense_dtype: type
+
+
+def _spill_error(exc: OSError, workdir: Path) -> CountingError:
+    if exc.errno == errno.ENOSPC:
+        return CountingError(f"no space left on the device of {str(workdir)!r} while spilling co-occurrence counts; "
+                             "free some space or give a folder on a larger disk (--tmp-dir)")
+    return CountingError(f"cannot write co-occurrence counts to {str(workdir)!r}: {exc.strerror or exc}")
+
+
+def plan_counting(vocab_size: int, window: int, memory_bytes: int, row_weights: np.ndarray | None = None,
+                  n_tokens: int | None = None) -> CountPlan:
+    """Split ``memory_bytes`` between the dense block (1/8), bucket buffers (1/4) and the merge (the rest).
+
+    ``row_weights`` (e.g. word counts, shape (V,)) balance the buckets; ``n_tokens``
+    bounds the number of spilled entries. Raises :class:`CountingError` if the budget
+    cannot hold the merge's per-row accumulator and a minimal buffer.
+    """
+    V, W = int(vocab_size), int(window)
+    acc_bytes = V * 2 * W * 8 + V * 2 * W * 8  # accumulator and its touched list (int64)
+    minimum = acc_bytes + (1 << 20)
+    if memory_bytes < minimum:
+        raise CountingError(
+            f"a memory budget of {memory_bytes / GB:.3g} GB is too small to count {V:,} words with window {W}; "
+            f"expected at least {math.ceil(minimum / GB * 100) / 100:.2f} GB (--memory)"
+        )
+    if V * V * 2 * W >= 2**62:
+        raise CountingError(f"{V:,} words with window {W} is too large for 64-bit pair keys; lower the window "
+                            "or raise --min-count")
+    huge = n_tokens is None or n_tokens >= 2**32 - 1
+    dense_dtype = np.uint64 if huge else np.uint32
+    item = np.dtype(dense_dtype).itemsize
+    K = int(min(V, math.isqrt(int(memory_bytes / 8 / (W * item)))))
+    left = memory_bytes - acc_bytes - K * K * W * item
+    # Expected spilled entries per row: 2W per occurrence of a rare word (id >= K), and for a
+    # frequent word only its pairs with rare words.
+    weights = np.ones(V) if row_weights is None else np.asarray(row_weights, dtype=np.float64).copy()
+    rare_share = weights[K:].sum() / max(weights.sum(), 1e-300)
+    weights[:K] *= rare_share
+    tokens = n_tokens if n_tokens is not None else 1000 * V
+    expected_entries = 2 * W * tokens * weights.sum() / max(np.sum(row_weights) if row_weights is not None else V, 1e-300)
+    merge_entries = max(1 << 10, int(left * 0.8 / 32))  # per entry: itself, its sorted slot, an output column + value
+    n_buckets = int(min(max(1, math.ceil(1.25 * expected_entries / merge_entries)), V, 4096))
+    cum = np.cumsum(weights)
+    targets = cum[-1] * np.arange(1, n_buckets) / n_buckets
+    starts = np.unique(np.r_[0, np.searchsorted(cum, targets, side="right"), V]).astype(np.int64)
+    n_buckets = starts.size - 1
+    buffer_entries = max(4 * W + 64, int(left * 0.5 / 8 / n_buckets))
+    return CountPlan(K, starts, buffer_entries, merge_entries, dense_dtype)
+
+
+class CoocCounter:
+    """Count co-occurrences of a token stream in blocks: :meth:`add` blocks in order, then :meth:`write_csr`
+    (to arrays) or :meth:`to_csr`.
+
+    ``plan`` overrides :func:`plan_counting` (tests use it to force spills and splits).
+    ``add(ids, docs)``: vocabulary ids (int, shape (n,)) and their document numbers
+    (non-decreasing across all blocks); a window never crosses a document boundary and
+    pairs across a block boundary are counted (the last ``window`` tokens carry over).
+    """
+
+    def __init__(self, vocab_size: int, window_size: int = 10, memory_bytes: int = 2 * GB,
+                 workdir: str | Path | None = None, row_weights: np.ndarray | None = None,
+                 n_tokens: int | None = None, plan: CountPlan | None = None):
+        if isinstance(window_size, bool) or not isinstance(window_size, (int, np.integer)) or window_size < 1:
+            raise ValueError(f"window_size={window_size!r}; expected an integer >= 1")
+        if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or vocab_size < 1:
+            raise ValueError(f"vocab_size={vocab_size!r}; expected a positive integer")
+        self.V, self.W = int(vocab_size), int(window_size)
+        self.memory_bytes = int(memory_bytes)
+        self.plan = plan or plan_counting(self.V, self.W, self.memory_bytes, row_weights, n_tokens)
+        self.S = self.V * 2 * self.W
+        base = Path(workdir) if workdir is not None else Path(tempfile.gettempdir())
+        try:
+            self.workdir = Path(tempfile.mkdtemp(prefix="glove-lite-cooc-", dir=base))
+        except OSError as exc:
+            raise _spill_error(exc, base) from None
+        K = self.plan.K
+        self.dense = np.zeros((K, K, self.W), dtype=self.plan.dense_dtype)
+        starts = self.plan.bucket_starts
+        self.n_buckets = starts.size - 1
+        self.bucket_of_row = np.repeat(np.arange(self.n_buckets, dtype=np.int32), np.diff(starts))
+        self.buffers = np.empty((self.n_buckets, self.plan.buffer_entries), dtype=np.int64)
+        self.fill = np.zeros(self.n_buckets, dtype=np.int64)
+        self.spilled = np.zeros(self.n_buckets, dtype=np.int64)
+        self.carry_ids = np.zeros(0, dtype=np.int32)
+        self.carry_docs = np.zeros(0, dtype=np.int64)
+        self.n_tokens = 0
+        self.spilled_bytes = 0
+
+    # -- counting -------------------------------------------------------------------------
+
+    def _bucket_path(self, k: int) -> Path:
+        return self.workdir / f"bucket-{k:05d}.i64"
+
+    def _flush(self, only_full: bool) -> None:
+        threshold = self.plan.buffer_entries - 2 * self.W if only_full else 0
+        for k in np.flatnonzero(self.fill > threshold):
+            n = int(self.fill[k])
+            try:
+                with open(self._bucket_path(int(k)), "ab") as fh:
+                    self.buffers[k, :n].tofile(fh)
+            except OSError as exc:
+                raise _spill_error(exc, self.workdir) from None
+            self.spilled[k] += n
+            self.spilled_bytes += 8 * n
+            self.fill[k] = 0
+
+    def add(self, ids: np.ndarray, docs: np.ndarray) -> None:
+        ids = np.asarray(ids)
+        docs = np.asarray(docs, dtype=np.int64)
+        if ids.shape != docs.shape or ids.ndim != 1:
+            raise ValueError(f"ids of shape {ids.shape} and docs of shape {docs.shape}; expected equal 1-D shapes")
+        if ids.size == 0:
+            return
+        lo, hi = int(ids.min()), int(ids.max())
+        if lo < 0 or hi >= self.V:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"token id {bad} is out of range; expected 0 <= id < vocab_size={self.V}")
+        if self.carry_docs.size and docs[0] < self.carry_docs[-1]:
+            raise ValueError("document numbers decrease between blocks; expected them non-decreasing")
+        buf_ids = np.concatenate([self.carry_ids, ids.astype(np.int32, copy=False)])
+        buf_docs = np.concatenate([self.carry_docs, docs])
+        q = self.carry_ids.size
+        while q < buf_ids.size:
+            q = _count_pairs(buf_ids, buf_docs, q, self.W, self.plan.K, self.dense, self.bucket_of_row, self.S,
+                             self.buffers, self.fill, self.plan.buffer_entries)
+            self._flush(only_full=True)
+        keep = buf_docs[-self.W:] == buf_docs[-1]  # only the last document can continue
+        self.carry_ids = buf_ids[-self.W:][keep].copy()
+        self.carry_docs = buf_docs[-self.W:][keep].copy()
+        self.n_tokens += ids.size
+
+    # -- merging --------------------------------------------------------------------------
+
+    def _read_bucket(self, k: int, rows: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+        """The spilled entries of bucket k, in chunks; only those of rows [lo, hi) if given."""
+        chunk = max(1 << 16, self.plan.merge_entries // 4)
+        path = self._bucket_path(k)
+        if not path.exists():
+            return
+        with open(path, "rb") as fh:
+            while True:
+                part = np.fromfile(fh, dtype=np.int64, count=chunk)
+                if part.size == 0:
+                    return
+                if rows is not None:
+                    r = part // self.S
+                    part = part[(r >= rows[0]) & (r < rows[1])]
+                yield part
+
+    def _row_ranges(self, k: int) -> list[tuple[int, int]]:
+        """Row ranges of bucket k whose entries fit the merge budget (a single row may not: it is streamed)."""
+        lo, hi = int(self.plan.bucket_starts[k]), int(self.plan.bucket_starts[k + 1])
+        if int(self.spilled[k]) <= self.plan.merge_entries:
+            return [(lo, hi)]
+        per_row = np.zeros(hi - lo, dtype=np.int64)
+        for part in self._read_bucket(k):
+            per_row += np.bincount(part // self.S - lo, minlength=hi - lo)
+        ranges, start, size = [], lo, 0
+        for r, n in enumerate(per_row.tolist()):
+            if size and size + n > self.plan.merge_entries:
+                ranges.append((start, lo + r))
+                start, size = lo + r, 0
+            size += n
+        ranges.append((start, hi))
+        return ranges
+
+    def iter_rows(self, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(row_start, row_end, row_nnz, cols, values)`` for consecutive row ranges covering 0..V.
+
+        Call once, after the last :meth:`add`: the buffers are spilled and freed first.
+        """
+        self._flush(only_full=False)
+        self.buffers = np.empty((0, 0), dtype=np.int64)
+        T = repeated_sums(self.W)
+        acc = np.zeros(self.S, dtype=np.int64)
+        touched = np.empty(self.S, dtype=np.int64)
+        row_nnz = np.zeros(self.V, dtype=np.int64)
+        K = self.plan.K
+        for k in range(self.n_buckets):
+            whole = (int(self.plan.bucket_starts[k]), int(self.plan.bucket_starts[k + 1]))
+            for lo, hi in self._row_ranges(k):
+                if hi - lo == 1 and whole != (lo, hi):
+                    cols, vals = self._stream_row(k, lo, T, acc, touched)
+                    row_nnz[lo] = cols.size
+                else:
+                    parts = list(self._read_bucket(k, None if whole == (lo, hi) else (lo, hi)))
+                    entries = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+                    del parts
+                    slots, offsets = _sort_by_row(entries, lo, hi - lo, self.S)
+                    del entries
+                    dense_rows = max(0, min(hi, K) - lo)
+                    bound = slots.size + dense_rows * K
+                    cols = np.empty(bound, dtype=np.int32)
+                    vals = np.empty(bound, dtype=np.float64)
+                    n = _merge_rows(slots, offsets, lo, self.dense, K, self.W, T, acc, touched, cols, vals, row_nnz)
+                    del slots
+                    cols, vals = cols[:n].copy(), vals[:n].copy()
+                yield lo, hi, row_nnz[lo:hi].copy(), cols, vals
+                if progress is not None:
+                    progress(hi - lo)
+
+    def _stream_row(self, k: int, row: int, T, acc, touched) -> tuple[np.ndarray, np.ndarray]:
+        """One row whose entries alone exceed the merge budget, summed chunk by chunk."""
+        n_touched = 0
+        for part in self._read_bucket(k, (row, row + 1)):
+            n_touched = _accumulate(part % self.S, acc, touched, n_touched)
+        K = self.plan.K if row < self.plan.K else 0
+        cols = np.empty(n_touched + K, dtype=np.int32)
+        vals = np.empty(n_touched + K, dtype=np.float64)
+        n = _dense_row_values(row, self.dense, K, self.W, T, cols, vals, 0) if K else 0
+        n = _finish_row(acc, touched, n_touched, self.W, T, cols, vals, n)
+        return cols[:n], vals[:n]
+
+    def to_csr(self, progress: Callable[[int], None] | None = None) -> sp.csr_matrix:
+        """X as a CSR matrix in memory (float64, shape (V, V), sorted indices), as build_cooc_matrix returns it.
+
+        The rows go through two files first, so that memory holds X once, not twice.
+        """
+        indptr = np.zeros(self.V + 1, dtype=np.int64)
+        cols_path, vals_path = self.workdir / "cols.i32", self.workdir / "vals.f64"
+        try:
+            with open(cols_path, "wb") as fc, open(vals_path, "wb") as fv:
+                for lo, hi, nnz, cols, vals in self.iter_rows(progress):
+                    indptr[lo + 1:hi + 1] = nnz
+                    cols.tofile(fc)
+                    vals.tofile(fv)
+        except OSError as exc:
+            raise _spill_error(exc, self.workdir) from None
+        np.cumsum(indptr, out=indptr)
+        data = np.fromfile(vals_path, dtype=np.float64)
+        os.unlink(vals_path)
+        indices = np.fromfile(cols_path, dtype=np.int32)
+        os.unlink(cols_path)
+        X = sp.csr_matrix((data, indices, indptr), shape=(self.V, self.V))
+        X.has_sorted_indices = True
+        return X
+
+    def close(self) -> None:
+        """Remove the spill files."""
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "CoocCounter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def stream_cooc_matrix(blocks: Iterable[tuple[np.ndarray, np.ndarray]], vocab_size: int, window_size: int = 10,
+                       memory_bytes: int = 2 * GB, workdir: str | Path | None = None,
+                       row_weights: np.ndarray | None = None, n_tokens: int | None = None) -> sp.csr_matrix:
+    """:func:`~glove_lite.cooccur.build_cooc_matrix` for a stream of ``(ids, docs)`` blocks, within ``memory_bytes``
+    (plus the result). Equal to it entry for entry, to the last bit."""
+    with CoocCounter(vocab_size, window_size, memory_bytes, workdir, row_weights, n_tokens) as counter:
+        for ids, docs in blocks:
+            counter.add(ids, docs)
+        return counter.to_csr()
