@@ -485,6 +485,14 @@ def test_no_solution_leaks(student_edition, chapter):
     assert BEGIN_SOLUTION not in _text(student)
 
 
+def test_exercises_do_not_shadow_the_chapter(chapter):
+    """No exercise rebinds a name the chapter binds: re-running the chapter after a stub stays correct."""
+    from glove_lite.student import shadowed_names
+
+    nb = jupytext.read(REPO_ROOT / f"{chapter}.md", fmt="md:myst")
+    assert shadowed_names(nb) == {}, f"{chapter}: exercises rebind the chapter's names {shadowed_names(nb)}"
+
+
 def test_chapter_has_three_exercises(chapter):
     text = (REPO_ROOT / f"{chapter}.md").read_text(encoding="utf-8")
     exercises = re.findall(r"^(?:`{3,}|:{3,})\{exercise\}", text, flags=re.MULTILINE)
