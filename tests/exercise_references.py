@@ -109,6 +109,38 @@ def similarity_score(vectors, words, pairs):
     return spearman(model, human), len(model)
 
 
+def fit_rotation(source, target):
+    u, _, vt = np.linalg.svd(source.T @ target)
+    return u @ vt
+
+
+def _unit_rows(m):
+    return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def count_shared_neighbours(vectors_a, words_a, vectors_b, words_b, word, k):
+    shared = sorted(set(words_a) & set(words_b) - {word})
+
+    def top(vectors, words):
+        index = {w: i for i, w in enumerate(words)}
+        unit = _unit_rows(vectors)
+        sims = {w: float(unit[index[w]] @ unit[index[word]]) for w in shared}
+        return set(sorted(shared, key=lambda w: (-sims[w], w))[:k])
+
+    return len(top(vectors_a, words_a) & top(vectors_b, words_b))
+
+
+def word_change(vectors_a, words_a, vectors_b, words_b, word):
+    index_a = {w: i for i, w in enumerate(words_a)}
+    index_b = {w: i for i, w in enumerate(words_b)}
+    shared = [w for w in words_a if w in index_b]
+    a = _unit_rows(vectors_a[[index_a[w] for w in shared]])
+    b = _unit_rows(vectors_b[[index_b[w] for w in shared]])
+    rotation = fit_rotation(b, a)
+    x, y = vectors_a[index_a[word]], vectors_b[index_b[word]] @ rotation
+    return 1 - float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+
+
 REFERENCES = {
     "check_build_word_index": build_word_index,
     "check_tokens_to_ids": tokens_to_ids,
@@ -123,4 +155,7 @@ REFERENCES = {
     "check_analogy": analogy,
     "check_spearman": spearman,
     "check_similarity_score": similarity_score,
+    "check_fit_rotation": fit_rotation,
+    "check_shared_neighbours": count_shared_neighbours,
+    "check_word_change": word_change,
 }

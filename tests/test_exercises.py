@@ -371,6 +371,65 @@ def similarity_dot(vectors, words, pairs):
     return ref.spearman(model, human), len(model)
 
 
+def rotation_transposed(source, target):
+    return ref.fit_rotation(source, target).T
+
+
+def rotation_lstsq(source, target):
+    return np.linalg.lstsq(source, target, rcond=None)[0]
+
+
+def rotation_vt_transposed(source, target):
+    u, _, vt = np.linalg.svd(source.T @ target)
+    return u @ vt.T
+
+
+def rotation_scipy(source, target):
+    from scipy.linalg import orthogonal_procrustes
+
+    return orthogonal_procrustes(source, target)
+
+
+def shared_with_self(vectors_a, words_a, vectors_b, words_b, word, k):
+    def top(vectors, words):
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        sims = unit @ unit[words.index(word)]
+        among = set(words_a) & set(words_b)
+        return {w for w in sorted(among, key=lambda w: (-sims[words.index(w)], w))[:k]}
+
+    return len(top(vectors_a, words_a) & top(vectors_b, words_b))
+
+
+def shared_unrestricted(vectors_a, words_a, vectors_b, words_b, word, k):
+    def top_k(vectors, words):
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        sims = unit @ unit[words.index(word)]
+        return {w for w in sorted((w for w in words if w != word), key=lambda w: (-sims[words.index(w)], w))[:k]}
+
+    return len(top_k(vectors_a, words_a) & top_k(vectors_b, words_b))
+
+
+def shared_share(vectors_a, words_a, vectors_b, words_b, word, k):
+    return ref.count_shared_neighbours(vectors_a, words_a, vectors_b, words_b, word, k) / k
+
+
+def change_unaligned(vectors_a, words_a, vectors_b, words_b, word):
+    x, y = vectors_a[words_a.index(word)], vectors_b[words_b.index(word)]
+    return 1 - float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+
+
+def change_raw_fit(vectors_a, words_a, vectors_b, words_b, word):
+    shared = [w for w in words_a if w in words_b]
+    a = vectors_a[[words_a.index(w) for w in shared]]
+    b = vectors_b[[words_b.index(w) for w in shared]]
+    x, y = vectors_a[words_a.index(word)], vectors_b[words_b.index(word)] @ ref.fit_rotation(b, a)
+    return 1 - float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+
+
+def change_similarity(vectors_a, words_a, vectors_b, words_b, word):
+    return 1 - ref.word_change(vectors_a, words_a, vectors_b, words_b, word)
+
+
 WRONG_ANSWERS = [
     ("check_build_word_index", vocab_gt, "off by one"),
     ("check_build_word_index", vocab_one_doc, "over all documents"),
@@ -421,6 +480,16 @@ WRONG_ANSWERS = [
     ("check_similarity_score", similarity_no_skip, "skip those pairs"),
     ("check_similarity_score", similarity_case, "lowercased"),
     ("check_similarity_score", similarity_dot, "not by the raw dot product"),
+    ("check_fit_rotation", rotation_transposed, "transpose of the answer"),
+    ("check_fit_rotation", rotation_lstsq, "least-squares linear map"),
+    ("check_fit_rotation", rotation_vt_transposed, "V already transposed"),
+    ("check_fit_rotation", rotation_scipy, "calls `scipy.linalg.orthogonal_procrustes`"),
+    ("check_shared_neighbours", shared_with_self, "leave the word itself out"),
+    ("check_shared_neighbours", shared_unrestricted, "words both spaces have"),
+    ("check_shared_neighbours", shared_share, "that is the share"),
+    ("check_word_change", change_unaligned, "without aligning"),
+    ("check_word_change", change_raw_fit, "normalise the vectors to length 1"),
+    ("check_word_change", change_similarity, "that is the cosine similarity"),
 ]
 
 
@@ -689,6 +758,36 @@ def spearman_via_scipy(x, y):
     return spearmanr(x, y).statistic
 
 
+def rotation_via_library(source, target):
+    from glove_lite.semantic_change import procrustes_rotation
+
+    return procrustes_rotation(source, target)
+
+
+def shared_via_library(vectors_a, words_a, vectors_b, words_b, word, k):
+    from glove_lite.semantic_change import neighbour_overlap
+    from glove_lite.vectors import WordVectors
+
+    return round(k * neighbour_overlap(WordVectors(words_a, vectors_a), WordVectors(words_b, vectors_b), [word], k)[0])
+
+
+def change_via_library(vectors_a, words_a, vectors_b, words_b, word):
+    from glove_lite.semantic_change import change_scores
+    from glove_lite.vectors import WordVectors
+
+    return change_scores(WordVectors(words_a, vectors_a), WordVectors(words_b, vectors_b), [word])[0]
+
+
+def change_via_procrustes(vectors_a, words_a, vectors_b, words_b, word):
+    from glove_lite.semantic_change import procrustes_rotation
+
+    shared = [w for w in words_a if w in words_b]
+    a = ref._unit_rows(vectors_a[[words_a.index(w) for w in shared]])
+    b = ref._unit_rows(vectors_b[[words_b.index(w) for w in shared]])
+    x, y = vectors_a[words_a.index(word)], vectors_b[words_b.index(word)] @ procrustes_rotation(b, a)
+    return 1 - float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))
+
+
 LIBRARY_WRAPPERS = [
     ("check_weighting_fn", weighting_via_library, "calls the library's own `glove_lite.loss.weighting_fn`"),
     ("check_glove_loss", loss_via_library, "calls the library's own `glove_lite.loss.glove_loss`"),
@@ -698,6 +797,10 @@ LIBRARY_WRAPPERS = [
     ("check_init_params", init_via_library, "calls the library's own `glove_lite.train.init_params`"),
     ("check_nearest_neighbors", neighbors_via_library, "calls the library's own `glove_lite.vectors.WordVectors.nearest_neighbors`"),
     ("check_spearman", spearman_via_scipy, "calls `scipy.stats.spearmanr`"),
+    ("check_fit_rotation", rotation_via_library, "calls the library's own `glove_lite.semantic_change.procrustes_rotation`"),
+    ("check_shared_neighbours", shared_via_library, "calls the library's own `glove_lite.semantic_change.neighbour_overlap`"),
+    ("check_word_change", change_via_library, "calls the library's own `glove_lite.semantic_change.change_scores`"),
+    ("check_word_change", change_via_procrustes, "calls the library's own `glove_lite.semantic_change.procrustes_rotation`"),
 ]
 
 

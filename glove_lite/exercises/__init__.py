@@ -42,6 +42,9 @@ CHECKS: dict[str, tuple[str, str]] = {
     "check_analogy": ("inspecting", "05_inspecting"),
     "check_spearman": ("evaluation", "06_evaluation"),
     "check_similarity_score": ("evaluation", "06_evaluation"),
+    "check_fit_rotation": ("semantic_change", "07_semantic_change"),
+    "check_shared_neighbours": ("semantic_change", "07_semantic_change"),
+    "check_word_change": ("semantic_change", "07_semantic_change"),
 }
 
 __all__ = ["CheckFailed", "CHECKS", "ANSWERS", "REJECTED", "forbidden", "show_signature", *CHECKS]

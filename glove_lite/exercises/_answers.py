@@ -30,6 +30,9 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "check_analogy": ("glove_lite.vectors:WordVectors.analogy", "glove_lite.vectors:WordVectors._top"),
     "check_spearman": (),
     "check_similarity_score": (),
+    "check_fit_rotation": ("glove_lite.semantic_change:procrustes_rotation",),
+    "check_shared_neighbours": ("glove_lite.semantic_change:neighbour_overlap",),
+    "check_word_change": ("glove_lite.semantic_change:align", "glove_lite.semantic_change:change_scores"),
 }
 
 #: check -> other functions that compute the answer: rejected by the check, but their code
@@ -45,6 +48,9 @@ REJECTED: dict[str, tuple[str, ...]] = {
     ),
     "check_spearman": ("scipy.stats:spearmanr",),
     "check_similarity_score": ("glove_lite.evaluate:word_similarity",),
+    "check_fit_rotation": ("scipy.linalg:orthogonal_procrustes", "glove_lite.semantic_change:align"),
+    "check_shared_neighbours": ("glove_lite.semantic_change:top_neighbours",),
+    "check_word_change": ("glove_lite.semantic_change:procrustes_rotation", "scipy.linalg:orthogonal_procrustes"),
 }
 
 
