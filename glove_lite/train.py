@@ -18,18 +18,24 @@ visit the non-zeros of X, with the same loss:
   well: WordSim-353 0.39-0.41, SimLex-999 0.17-0.19, analogies 6.8-6.9 %, against
   0.36-0.41, 0.17-0.19 and 6.7-7.0 % with both roles. Alternating by epoch instead (every
   block as words, then every block as contexts) scored worse (SimLex-999 0.15).
-* ``"pairs"``: batches of (i, j, X_ij) with gathers and scatter-adds, the textbook port.
-  Its cost is O(nnz x d) but XLA's CPU gathers/scatters are slow, so it only wins when
-  X is very sparse.
+* ``"sparse"``: chunks of consecutive non-zeros of X in CSR order; a step reads and
+  writes only the rows of W, W_tilde, the biases and the optimizer state that the chunk
+  touches, so it costs O(chunk x d), never O(V x d) (see :mod:`glove_lite.sparse_train`;
+  AdaGrad exact, Adam lazy). Memory O(nnz + V d).
+* ``"pairs"``: shuffled batches of (i, j, X_ij) through the dense optax optimizer, the
+  textbook port, kept as a reference: every step updates all of W and W_tilde (O(V x d)).
 
-``method="auto"`` picks dense when X is at least 0.5 % dense (measured crossover on a
-2-core CPU: see ``python -m glove_lite.bench``).
+``method="auto"`` picks dense when X is at least 2 % dense and sparse below. Measured on
+the 2-core machine at 100 d: dense costs about 1e-10 s x V^2 d per epoch (143 s at
+V = 114,625), sparse about 5e-9 s x nnz d (2 M non-zeros per second), so they cross near
+2 % density; the book's corpus (6.7 %) stays dense, a text8-sized one (0.77 %) goes sparse.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from typing import Callable, Literal, NamedTuple
@@ -40,13 +46,22 @@ import numpy as np
 import optax
 import scipy.sparse as sp
 
+from glove_lite.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, settings_record
 from glove_lite.cooccur import cooc_matrix_to_arrays
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.loss import dense_block_loss, weighted_pair_loss, weighting_fn
+from glove_lite.sparse_train import (
+    SparseRule,
+    check_symmetric,
+    init_sparse_state,
+    make_chunks,
+    sparse_epoch,
+)
 
-DENSE_MIN_DENSITY = 0.005
+DENSE_MIN_DENSITY = 0.02
+METHODS = ("auto", "dense", "sparse", "pairs")
 DEFAULT_LEARNING_RATE = {"adagrad": 0.2, "adam": 0.01}
-DEFAULT_BATCH_SIZE = {"dense": 64, "pairs": 1024}
+DEFAULT_BATCH_SIZE = {"dense": 64, "pairs": 1024, "sparse": 1024}
 
 
 class GloveParams(NamedTuple):
@@ -63,7 +78,7 @@ class TrainConfig:
     """Training settings; defaults reproduce the book's and the command's results.
 
     learning_rate and batch_size default (None) by optimizer / method:
-    AdaGrad 0.2, Adam 0.01; 64 rows per block (dense) or 1024 pairs per batch (pairs).
+    AdaGrad 0.2, Adam 0.01; 64 rows per block (dense) or 1024 non-zeros per step (sparse, pairs).
     grad_clip clips each gradient component to [-grad_clip, grad_clip] (None: off).
     block_roles (dense method): "alternate" uses each block of rows of X either as words or
     as contexts, "both" uses it in both roles in one step (see the module docstring).
@@ -77,7 +92,7 @@ class TrainConfig:
     x_max: float = 100.0
     alpha: float = 0.75
     grad_clip: float | None = 100.0
-    method: Literal["auto", "dense", "pairs"] = "auto"
+    method: Literal["auto", "dense", "sparse", "pairs"] = "auto"
     block_roles: Literal["alternate", "both"] = "alternate"
     seed: int = 0
 
@@ -93,8 +108,8 @@ class TrainConfig:
             raise bad("batch_size", "an integer >= 1 or None")
         if self.optimizer not in DEFAULT_LEARNING_RATE:
             raise bad("optimizer", "'adagrad' or 'adam'")
-        if self.method not in ("auto", "dense", "pairs"):
-            raise bad("method", "'auto', 'dense' or 'pairs'")
+        if self.method not in METHODS:
+            raise bad("method", "'auto', 'dense', 'sparse' or 'pairs'")
         if self.block_roles not in ("alternate", "both"):
             raise bad("block_roles", "'alternate' or 'both'")
         if self.learning_rate is not None and not (0 < self.learning_rate <= 10 and math.isfinite(self.learning_rate)):
@@ -154,11 +169,23 @@ def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
 
 
 def choose_method(X: sp.spmatrix, method: str = "auto") -> str:
-    """``"dense"`` when X is at least 0.5 % non-zero, else ``"pairs"`` (unless forced)."""
+    """``"dense"`` when X is at least 2 % non-zero, else ``"sparse"`` (unless forced): see the module docstring."""
     if method != "auto":
         return method
     density = X.nnz / float(X.shape[0]) ** 2
-    return "dense" if density >= DENSE_MIN_DENSITY else "pairs"
+    return "dense" if density >= DENSE_MIN_DENSITY else "sparse"
+
+
+def sparse_rule(config: TrainConfig) -> SparseRule:
+    """The sparse path's optimizer for ``config`` (the same settings :func:`make_optimizer` gives optax)."""
+    return SparseRule(config.optimizer, config.lr, config.grad_clip)
+
+
+def init_opt_state(config: TrainConfig, method: str, params: GloveParams):
+    """The optimizer state a run of ``method`` starts from."""
+    if method == "sparse":
+        return init_sparse_state(sparse_rule(config), params)
+    return make_optimizer(config).init(params)
 
 
 # ----------------------------------------------------------------------------- dense path
@@ -316,7 +343,11 @@ EpochCallback = Callable[[int, GloveParams, float], None]
 
 
 def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientTransformation, method: str):
-    """The jitted epoch for X, config and method: ``(params, opt_state, key) -> (params, opt_state, summed loss)``."""
+    """The jitted epoch for X, config and method: ``(params, opt_state, key) -> (params, opt_state, summed loss)``.
+
+    ``optimizer`` is used by the dense and pairs methods; the sparse method applies its own
+    (see :func:`sparse_rule`), and its ``opt_state`` comes from :func:`init_opt_state`.
+    """
     V = X.shape[0]
     batch_size = config.batch_size or DEFAULT_BATCH_SIZE[method]
     if method == "dense":
@@ -324,6 +355,16 @@ def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientT
         rb = make_row_blocks(X, min(batch_size, V), config.x_max, config.alpha, config.seed, even=even)
         data = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
         return partial(_dense_epoch, blocks=data, optimizer=optimizer, V=V, block_roles=config.block_roles)
+    if method == "sparse":
+        chunks = make_chunks(X, batch_size)
+        epoch = partial(sparse_epoch, data=chunks.device_arrays(), rule=sparse_rule(config), x_max=config.x_max,
+                        alpha=config.alpha, L=chunks.L, R=chunks.R, V=V)
+
+        def run_sparse(params, opt_state, key):
+            params, opt_state, loss = epoch(params, opt_state, key)
+            return GloveParams(*params), opt_state, loss
+
+        return run_sparse
     i, j, x = cooc_matrix_to_arrays(X)
     data = (jnp.asarray(i), jnp.asarray(j), weighting_fn(x.astype(np.float32), config.x_max, config.alpha),
             jnp.asarray(np.log(x), jnp.float32))
@@ -336,6 +377,9 @@ def train_glove(
     callback: EpochCallback | None = None,
     progress: bool = False,
     params: GloveParams | None = None,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
 ) -> TrainResult:
     """Fit GloVe vectors to the co-occurrence matrix X (scipy sparse, (V, V)).
 
@@ -344,6 +388,14 @@ def train_glove(
     error per non-zero of X in each epoch, from each step's loss before its update (with
     alternating roles the blocks cover the terms of J once in expectation, not exactly).
     Raises :class:`TrainingDivergedError` if the loss becomes NaN or infinite.
+
+    ``checkpoint_dir``: after every ``checkpoint_every`` epochs (and the last) write the
+    parameters, optimizer state, epoch, random key and losses there (atomically; see
+    :mod:`glove_lite.checkpoint`). A folder that already holds a checkpoint is refused
+    unless ``resume``; with ``resume`` training continues from its newest checkpoint (or
+    starts afresh when there is none), and the result is bit-identical to a run that was
+    never interrupted. The checkpoint must come from the same X, method and settings
+    (``epochs`` may differ).
     """
     if not sp.issparse(X) or X.ndim != 2 or X.shape[0] != X.shape[1]:
         raise GloveLiteError(f"X of type {type(X).__name__}; expected a square scipy.sparse matrix")
@@ -354,23 +406,38 @@ def train_glove(
         raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
     V = X.shape[0]
     method = choose_method(X, config.method)
+    if method == "sparse":
+        check_symmetric(X)
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
+        raise GloveLiteError(f"checkpoint_every={checkpoint_every!r}; expected an integer >= 1")
+    if resume and checkpoint_dir is None:
+        raise GloveLiteError("resume=True needs checkpoint_dir (the folder to resume from)")
+    if checkpoint_dir is not None and not resume and has_checkpoint(checkpoint_dir):
+        raise GloveLiteError(f"checkpoint folder {str(checkpoint_dir)!r} already holds a checkpoint; resume it "
+                             "(--resume) or choose another folder")
     start = time.perf_counter()
     key = jax.random.PRNGKey(config.seed)
     key, init_key = jax.random.split(key)
     if params is None:
         params = init_params(init_key, V, config.dim)
     optimizer = make_optimizer(config)
-    opt_state = optimizer.init(params)
-
-    run_epoch = make_epoch(X, config, optimizer, method)
+    opt_state = init_opt_state(config, method, params)
 
     losses: list[float] = []
-    epochs = range(1, config.epochs + 1)
+    first_epoch = 1
+    record = settings_record(config, method, X) if checkpoint_dir is not None else None
+    if resume and has_checkpoint(checkpoint_dir):
+        saved = load_checkpoint(checkpoint_dir, (params, opt_state), record)
+        params, opt_state, key, losses = GloveParams(*saved.params), saved.opt_state, saved.key, saved.losses
+        first_epoch = saved.epoch + 1
+
+    run_epoch = make_epoch(X, config, optimizer, method)
+    epochs = range(first_epoch, config.epochs + 1)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(epochs, desc=f"training ({method})", unit="epoch")
+        bar = tqdm(epochs, desc=f"training ({method})", unit="epoch", initial=first_epoch - 1, total=config.epochs)
         epochs = bar
     for epoch in epochs:
         key, epoch_key = jax.random.split(key)
@@ -388,5 +455,7 @@ def train_glove(
             bar.set_postfix(loss=f"{loss:.4f}")
         if callback is not None:
             callback(epoch, params, loss)
+        if checkpoint_dir is not None and (epoch % checkpoint_every == 0 or epoch == config.epochs):
+            save_checkpoint(checkpoint_dir, epoch, params, opt_state, key, losses, record)
     params = jax.block_until_ready(params)
     return TrainResult(params, losses, method, time.perf_counter() - start, replace(config))

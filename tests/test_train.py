@@ -170,7 +170,7 @@ def test_auto_method_follows_density(small_corpus):
 
     _, _, X = small_corpus
     assert choose_method(X) == "dense"
-    assert choose_method(sp.identity(1000, format="csr")) == "pairs"
+    assert choose_method(sp.identity(1000, format="csr")) == "sparse"
 
 
 @pytest.mark.parametrize(
@@ -184,7 +184,7 @@ def test_auto_method_follows_density(small_corpus):
         ({"optimizer": "sgd"}, "optimizer='sgd'"),
         ({"alpha": 2.0}, "alpha=2.0"),
         ({"x_max": -5.0}, "x_max=-5.0"),
-        ({"method": "sparse"}, "method='sparse'"),
+        ({"method": "tiles"}, "method=.tiles."),
         ({"block_roles": "words"}, "block_roles='words'.*'alternate' or 'both'"),
     ],
 )

@@ -1,0 +1,270 @@
+"""Sparse-update training: each step costs O(batch x d), not O(V x d).
+
+The non-zeros of X are taken in CSR order (row by row, columns ascending within a row)
+and cut into **chunks** of L consecutive non-zeros; an epoch visits the chunks in a
+random order, one optimizer step per chunk. A chunk covers a short run of consecutive
+rows R, so the vectors it updates are one contiguous slice of each table: reading and
+writing them back is a ``dynamic_slice`` / ``dynamic_update_slice``, never a scatter.
+
+X being symmetric, the non-zeros of rows R are also those of columns R. A chunk's step
+therefore updates the rows R of *both* W and W_tilde with their exact gradients:
+
+* as words, the terms f(X_rc) (w_r . w~_c + b_r + b~_c - log X_rc)^2 give the gradient
+  of J with respect to w_r and b_r;
+* as contexts, the terms f(X_cr) (w_c . w~_r + b_c + b~_r - log X_cr)^2, with
+  X_cr = X_rc, give the gradient with respect to w~_r and b~_r.
+
+Each non-zero costs one gather of [w_c, b_c, w~_c, b~_c] (the parameters of its column,
+side by side in one table row) and two dot products; the rows' gradients are sums over
+sorted segments. Nothing else moves: the columns' vectors are read, not written, so no
+scatter and no search for duplicate columns is needed. Over an epoch every term of J
+contributes once to the gradient of each of its two vectors, as in the C tool, where a
+step on the pair (i, j) moves w_i and w~_j.
+
+The optimizer is applied to the touched rows only (all-zero gradients elsewhere):
+
+* AdaGrad is **exact**: a step equals the dense optax step (clip, then AdaGrad) whose
+  gradient is the chunk's gradient with respect to the rows R of W, b, W_tilde and
+  b_tilde, and zero elsewhere; an untouched row's update is zero in both.
+* Adam is **lazy** (as TensorFlow's ``LazyAdam``): only the touched rows' moments decay
+  and update, with the bias correction of the global step count; dense Adam would keep
+  moving every row with its decaying momentum. The two agree on steps that touch every row.
+
+Memory: per non-zero a float32 value and an int32 column (8 bytes, copies of X's
+arrays); the parameter table is (V + R, 2 (d + 1)) float32 and the optimizer state one
+(AdaGrad) or two (Adam) tables of the same shape. Nothing is O(V^2) and nothing is
+padded to the longest row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sp
+
+from glove_lite.errors import GloveLiteError
+
+
+class SparseRule(NamedTuple):
+    """The optimizer a sparse step applies (hashable: a static argument of the jitted epoch).
+
+    kind: "adagrad" or "adam"; lr: learning rate; clip: element-wise gradient clip or None;
+    initial_accumulator: AdaGrad's starting squared-gradient sum; eps: AdaGrad's or
+    Adam's epsilon; b1, b2: Adam's decay rates.
+    """
+
+    kind: str
+    lr: float
+    clip: float | None
+    initial_accumulator: float = 1.0
+    eps: float = 1e-8
+    b1: float = 0.9
+    b2: float = 0.999
+
+
+class SparseOptState(NamedTuple):
+    """Optimizer state of the sparse path, each a 4-tuple shaped like (W, W_tilde, b, b_tilde).
+
+    AdaGrad: ``first`` holds the squared-gradient sums and ``second`` is None. Lazy Adam:
+    ``first`` the first moments, ``second`` the second moments. ``count`` (int32 scalar)
+    is the number of steps taken (Adam's bias correction).
+    """
+
+    first: tuple
+    second: tuple | None
+    count: jax.Array
+
+
+def init_sparse_state(rule: SparseRule, params) -> SparseOptState:
+    """The optimizer state for ``params`` before the first step (as optax would start it)."""
+    count = jnp.zeros([], jnp.int32)
+    if rule.kind == "adagrad":
+        return SparseOptState(tuple(jnp.full_like(p, rule.initial_accumulator) for p in params), None, count)
+    return SparseOptState(tuple(jnp.zeros_like(p) for p in params), tuple(jnp.zeros_like(p) for p in params), count)
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """The non-zeros of X in CSR order, read in windows of L.
+
+    x: (nnz,) float32 values; cols: (nnz,) int32 column ids; indptr: (V + 1 + R,) int32 CSR
+    row pointers, then R copies of nnz. Chunk k covers positions [k L, min((k + 1) L, nnz)); it is read from the
+    window of L positions starting at ``start[k]`` (= k L, moved back for the last chunk
+    so the window stays inside the arrays; positions before k L are masked out), and
+    ``first_row[k]`` is the row of position ``start[k]``. R (static) is the most rows any
+    window spans.
+    """
+
+    x: np.ndarray
+    cols: np.ndarray
+    indptr: np.ndarray
+    start: np.ndarray
+    first_row: np.ndarray
+    L: int
+    R: int
+    V: int
+
+    @property
+    def n_chunks(self) -> int:
+        return self.start.shape[0]
+
+    @property
+    def nnz(self) -> int:
+        return self.x.shape[0]
+
+    def device_arrays(self) -> tuple:
+        """The arrays a jitted epoch takes, in the order :func:`sparse_epoch` expects."""
+        return tuple(jnp.asarray(a) for a in (self.x, self.cols, self.indptr, self.start, self.first_row))
+
+
+def check_symmetric(X: sp.csr_matrix, seed: int = 0) -> None:
+    """Raise :class:`GloveLiteError` unless X equals its transpose (tested on two random vectors).
+
+    X @ v and X.T @ v agree for random v (to float rounding) exactly when X is symmetric,
+    with probability one; this costs two sparse products, no transposed copy.
+    """
+    rng = np.random.default_rng(seed)
+    for _ in range(2):
+        v = rng.standard_normal(X.shape[0])
+        a, b = X @ v, X.T @ v
+        if not np.allclose(a, b, rtol=1e-5, atol=1e-8 * float(np.abs(a).max() + 1)):
+            raise GloveLiteError("X is not symmetric; method='sparse' (and 'dense') expect a symmetric "
+                                 "co-occurrence matrix such as build_cooc_matrix makes")
+
+
+def make_chunks(X: sp.csr_matrix, chunk_size: int) -> Chunks:
+    """Describe chunks of ``chunk_size`` consecutive non-zeros of X (CSR with sorted indices)."""
+    X = sp.csr_matrix(X)
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()
+    V, nnz = X.shape[0], X.nnz
+    L = int(min(chunk_size, nnz))
+    n_chunks = -(-nnz // L)
+    indptr = X.indptr.astype(np.int64)
+    start = np.minimum(np.arange(n_chunks, dtype=np.int64) * L, nnz - L)
+    first_row = np.searchsorted(indptr, start, side="right") - 1
+    last_row = np.searchsorted(indptr, start + L - 1, side="right") - 1
+    R = int((last_row - first_row).max()) + 1
+    if nnz >= 2**31:
+        raise GloveLiteError(f"X has {nnz:,} non-zeros; expected fewer than 2**31 (int32 positions)")
+    # R copies of nnz after the row pointers: a window's slice of R row ends never runs off the end.
+    indptr_padded = np.concatenate([X.indptr, np.full(R, nnz)]).astype(np.int32)
+    return Chunks(np.asarray(X.data, np.float32), X.indices.astype(np.int32, copy=False), indptr_padded,
+                  start.astype(np.int32), first_row.astype(np.int32), L, R, V)
+
+
+# ----------------------------------------------------------------------------- tables
+
+def pack_tables(params, state: SparseOptState, R: int):
+    """One table (V + R, n (2 d + 2)): [W, b, W_tilde, b_tilde | the same for each state moment].
+
+    A row holds a word's parameters and their optimizer state side by side, so one slice
+    reads (and one ``dynamic_update_slice`` writes) both. The R zero rows at the end let a
+    chunk's row slice start at any row without running off the table.
+    """
+    parts = [params, state.first] + ([state.second] if state.second is not None else [])
+    cols = []
+    for W, Wt, b, bt in parts:
+        cols += [W, b[:, None], Wt, bt[:, None]]
+    return jnp.pad(jnp.concatenate(cols, axis=1), ((0, R), (0, 0)))
+
+
+def unpack_tables(table, V: int, d: int, count):
+    """The inverse of :func:`pack_tables`: (params, state)."""
+    w = 2 * d + 2
+
+    def split(s):
+        t = table[:V, s * w:(s + 1) * w]
+        return t[:, :d], t[:, d + 1:2 * d + 1], t[:, d], t[:, 2 * d + 1]
+
+    n = table.shape[1] // w
+    return split(0), SparseOptState(split(1), split(2) if n == 3 else None, count)
+
+
+# ----------------------------------------------------------------------------- one step
+
+def _apply_rule(rule: SparseRule, rows, grad, touched, count):
+    """One optimizer step on table rows [p | state...] (n, k w) with gradient ``grad`` (n, w).
+
+    AdaGrad needs no mask: a zero gradient leaves p and the squared-gradient sum exactly as
+    they were. Lazy Adam keeps the rows with ``touched`` false unchanged.
+    """
+    w = grad.shape[1]
+    p = rows[:, :w]
+    if rule.clip is not None:
+        grad = jnp.clip(grad, -rule.clip, rule.clip)
+    if rule.kind == "adagrad":
+        acc = rows[:, w:] + grad * grad
+        inv = jnp.where(acc > 0, jax.lax.rsqrt(acc + rule.eps), 0.0)
+        return jnp.concatenate([p + (-rule.lr) * (inv * grad), acc], axis=1)
+    t = count.astype(jnp.float32)
+    m = rule.b1 * rows[:, w:2 * w] + (1 - rule.b1) * grad
+    v = rule.b2 * rows[:, 2 * w:] + (1 - rule.b2) * grad * grad
+    m_hat, v_hat = m / (1 - rule.b1 ** t), v / (1 - rule.b2 ** t)
+    new = jnp.concatenate([p + (-rule.lr) * (m_hat / (jnp.sqrt(v_hat) + rule.eps)), m, v], axis=1)
+    return jnp.where(touched[:, None], new, rows)
+
+
+def _rows_of_window(indptr, r0, s, L: int, R: int):
+    """Row of each position s .. s + L - 1, minus r0 (the row of s): (L,) int32, non-decreasing."""
+    ends = jax.lax.dynamic_slice(indptr, (r0 + 1,), (R,)) - s  # where rows r0 .. r0 + R - 1 end, in window coordinates
+    marks = jnp.zeros(L + 1, jnp.int32).at[jnp.clip(ends, 0, L)].add(1)
+    return jnp.cumsum(marks[:L])
+
+
+def _chunk_step(carry, k, data, rule: SparseRule, x_max: float, alpha: float, L: int, R: int, d: int):
+    """One optimizer step on chunk k: the new (table, count) and the chunk's loss."""
+    table, count = carry
+    x_all, cols_all, indptr, start, first_row = data
+    w = 2 * d + 2
+    s, r0 = start[k], first_row[k]
+    x = jax.lax.dynamic_slice(x_all, (s,), (L,))
+    cols = jax.lax.dynamic_slice(cols_all, (s,), (L,))
+    rl = _rows_of_window(indptr, r0, s, L, R)
+    live = jnp.arange(L) >= k * L - s  # the last window reaches back into the chunk before it
+
+    rows = jax.lax.dynamic_slice(table, (r0, 0), (R, table.shape[1]))
+    pc = table[cols, :w]  # (L, w): [w_c, b_c, w~_c, b~_c]
+    # Materialise every read of the table before it is written: a fusion reading the table
+    # after its in-place update would make XLA copy the whole table every step.
+    pc, rows = jax.lax.optimization_barrier((pc, rows))
+    pr = rows[rl, :w]  # the same for each position's row r
+    one = jnp.ones((L, 1), jnp.float32)
+    pred_w = jnp.sum(pr[:, :d] * pc[:, d + 1:2 * d + 1], axis=1) + pr[:, d] + pc[:, 2 * d + 1]
+    pred_c = jnp.sum(pc[:, :d] * pr[:, d + 1:2 * d + 1], axis=1) + pc[:, d] + pr[:, 2 * d + 1]
+    log_x = jnp.log(jnp.where(live, x, 1.0))
+    f_x = jnp.where(live, jnp.where(x < x_max, (x / x_max) ** alpha, 1.0), 0.0)
+    diff_w, diff_c = pred_w - log_x, pred_c - log_x
+    loss = 0.5 * jnp.sum(f_x * (diff_w * diff_w + diff_c * diff_c))
+    # d/d[w_r, b_r] = 2 f diff_w [w~_c, 1]; d/d[w~_r, b~_r] = 2 f diff_c [w_c, 1].
+    grad_terms = jnp.concatenate([(2 * f_x * diff_w)[:, None] * jnp.concatenate([pc[:, d + 1:2 * d + 1], one], 1),
+                                  (2 * f_x * diff_c)[:, None] * jnp.concatenate([pc[:, :d], one], 1)], axis=1)
+    grad = jax.ops.segment_sum(grad_terms, rl, num_segments=R, indices_are_sorted=True)
+    touched = jax.ops.segment_sum(live.astype(jnp.int32), rl, num_segments=R, indices_are_sorted=True) > 0
+
+    count = count + 1
+    rows = _apply_rule(rule, rows, grad, touched, count)
+    return (jax.lax.dynamic_update_slice(table, rows, (r0, 0)), count), loss
+
+
+@partial(jax.jit, static_argnames=("rule", "x_max", "alpha", "L", "R", "V"))
+def sparse_epoch(params, state: SparseOptState, key, data, rule: SparseRule, x_max: float, alpha: float,
+                 L: int, R: int, V: int):
+    """One pass over the chunks in a random order: ``(params, state, summed loss)``.
+
+    ``data`` is :meth:`Chunks.device_arrays`; L, R and V come from the same Chunks. The
+    loss of a chunk is the mean of its words-role and contexts-role losses (equal in sum
+    over an epoch, X being symmetric).
+    """
+    d = params[0].shape[1]
+    table = pack_tables(params, state, R)
+    order = jax.random.permutation(key, data[3].shape[0])
+    step = partial(_chunk_step, data=data, rule=rule, x_max=x_max, alpha=alpha, L=L, R=R, d=d)
+    (table, count), losses = jax.lax.scan(step, (table, state.count), order)
+    params, state = unpack_tables(table, V, d, count)
+    return params, state, jnp.sum(losses)

@@ -1,0 +1,219 @@
+"""Sparse-update training: each step equals the dense optax step on the chunk's gradient; lazy Adam; the driver."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+import scipy.sparse as sp
+
+from glove_lite.errors import GloveLiteError
+from glove_lite.loss import weighted_pair_loss, weighting_fn
+from glove_lite.sparse_train import (
+    SparseRule,
+    _rows_of_window,
+    init_sparse_state,
+    make_chunks,
+    pack_tables,
+    sparse_epoch,
+    unpack_tables,
+)
+from glove_lite.train import GloveParams, TrainConfig, choose_method, make_optimizer, sparse_rule, train_glove
+
+
+def _symmetric_matrix(V=40, density=0.15, seed=1, empty_rows=(7,)):
+    """A random symmetric positive matrix with some rows long, some short and some empty."""
+    A = sp.random(V, V, density=density, random_state=seed, format="csr") * 60
+    A = A + sp.csr_matrix((np.full(V, 30.0), (np.zeros(V, int), np.arange(V))), shape=(V, V))  # row 0 is long
+    X = sp.lil_matrix(A + A.T)
+    for r in empty_rows:
+        X[r, :] = 0
+        X[:, r] = 0
+    X = sp.csr_matrix(X)
+    X.eliminate_zeros()
+    return X
+
+
+def _random_params(V, d, seed=0):
+    k = jax.random.split(jax.random.PRNGKey(seed), 4)
+    return GloveParams(0.3 * jax.random.normal(k[0], (V, d)), 0.3 * jax.random.normal(k[1], (V, d)),
+                       0.1 * jax.random.normal(k[2], (V,)), 0.1 * jax.random.normal(k[3], (V,)))
+
+
+@jax.jit
+def _chunk_grads_jit(params, i, j, x):
+    f, lg = weighting_fn(x), jnp.log(x)
+    loss_w, g_w = jax.value_and_grad(weighted_pair_loss)(params, i, j, f, lg)
+    loss_c, g_c = jax.value_and_grad(weighted_pair_loss)(params, j, i, f, lg)
+    return 0.5 * (loss_w + loss_c), GloveParams(g_w.W, g_c.W_tilde, g_w.b, g_c.b_tilde)
+
+
+def _chunk_grads(params, i, j, x):
+    """The reference gradient of a chunk: W, b from its terms as words; W_tilde, b_tilde from them as contexts."""
+    loss, grads = _chunk_grads_jit(GloveParams(*params), i, j, x)
+    return float(loss), grads
+
+
+def _reference_epoch(X, params, key, chunk_size, config, step):
+    """Chunks of consecutive CSR non-zeros in the epoch's order, each one plain step of ``step``."""
+    i = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    j, x = X.indices, X.data.astype(np.float32)
+    n_chunks = -(-X.nnz // chunk_size)
+    total = 0.0
+    state = None
+    for k in np.asarray(jax.random.permutation(key, n_chunks)):
+        sl = slice(k * chunk_size, (k + 1) * chunk_size)
+        loss, grads = _chunk_grads(params, i[sl], j[sl], x[sl])
+        params, state = step(params, state, grads)
+        total += loss
+    return params, total
+
+
+@pytest.mark.parametrize("chunk_size", [2, 13, 64, 10**6])
+def test_sparse_adagrad_epoch_equals_dense_optax_steps(chunk_size):
+    X = _symmetric_matrix()
+    V = X.shape[0]
+    config = TrainConfig(dim=5, optimizer="adagrad", grad_clip=0.5)
+    params = _random_params(V, 5)
+    chunks = make_chunks(X, chunk_size)
+    key = jax.random.PRNGKey(4)
+    rule = sparse_rule(config)
+    got, state, loss = sparse_epoch(params, init_sparse_state(rule, params), key, chunks.device_arrays(), rule,
+                                    config.x_max, config.alpha, chunks.L, chunks.R, V)
+
+    optimizer = make_optimizer(config)
+
+    @jax.jit
+    def optax_update(p, s, g):
+        updates, s = optimizer.update(g, s, p)
+        return optax.apply_updates(p, updates), s
+
+    def optax_step(p, s, g):
+        return optax_update(p, optimizer.init(p) if s is None else s, g)
+
+    want, total = _reference_epoch(X, params, key, min(chunk_size, X.nnz), config, optax_step)
+    assert float(loss) == pytest.approx(total, rel=1e-5)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    # The accumulators are optax's too: untouched entries stay at 1, the rest grew.
+    acc = state.first
+    assert acc[0].shape == (V, 5) and float(jnp.min(acc[0])) >= 1.0
+    np.testing.assert_array_equal(np.asarray(acc[0][7]), 1.0)  # the empty row was never touched
+
+
+def _lazy_adam_reference(rule):
+    """A plain lazy Adam over whole arrays: rows with an all-zero gradient row keep their values and moments."""
+    def step(p, s, g):
+        if s is None:
+            s = (tuple(np.zeros_like(np.asarray(a)) for a in p), tuple(np.zeros_like(np.asarray(a)) for a in p), 0)
+        m, v, t = s
+        t += 1
+        new_p, new_m, new_v = [], [], []
+        for a, gm, mm, vv, is_vec in zip(p, g, m, v, (True, True, False, False)):
+            a, gm = np.asarray(a, np.float64), np.clip(np.asarray(gm, np.float64), -rule.clip, rule.clip)
+            touched = np.zeros(a.shape[0], bool)
+            # A row is touched when the chunk holds a term of it, whatever its gradient's value.
+            touched[step.rows] = True
+            mask = touched[:, None] if is_vec else touched
+            m2 = np.where(mask, rule.b1 * mm + (1 - rule.b1) * gm, mm)
+            v2 = np.where(mask, rule.b2 * vv + (1 - rule.b2) * gm * gm, vv)
+            upd = (m2 / (1 - rule.b1 ** t)) / (np.sqrt(v2 / (1 - rule.b2 ** t)) + rule.eps)
+            new_p.append(np.where(mask, a - rule.lr * upd, a))
+            new_m.append(m2)
+            new_v.append(v2)
+        return GloveParams(*new_p), (tuple(new_m), tuple(new_v), t)
+
+    return step
+
+
+def test_sparse_lazy_adam_updates_only_touched_rows():
+    X = _symmetric_matrix(V=30, seed=3, empty_rows=())
+    V, L = X.shape[0], 17
+    config = TrainConfig(dim=4, optimizer="adam", learning_rate=0.05, grad_clip=1.0)
+    rule = sparse_rule(config)
+    params = _random_params(V, 4, seed=2)
+    chunks = make_chunks(X, L)
+    key = jax.random.PRNGKey(9)
+    got, state, _ = sparse_epoch(params, init_sparse_state(rule, params), key, chunks.device_arrays(), rule,
+                                 config.x_max, config.alpha, chunks.L, chunks.R, V)
+    assert int(state.count) == chunks.n_chunks
+
+    i = np.repeat(np.arange(V), np.diff(X.indptr))
+    ref = _lazy_adam_reference(rule)
+    p, s = params, None
+    for k in np.asarray(jax.random.permutation(key, chunks.n_chunks)):
+        sl = slice(k * L, (k + 1) * L)
+        _, grads = _chunk_grads(p, i[sl], X.indices[sl], X.data[sl].astype(np.float32))
+        ref.rows = np.unique(i[sl])
+        p, s = ref(p, s, grads)
+    for a, b in zip(got, p):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-4, atol=1e-5)
+
+
+def test_lazy_adam_equals_optax_adam_when_every_row_is_touched():
+    X = _symmetric_matrix(V=25, seed=5, empty_rows=())
+    V = X.shape[0]
+    config = TrainConfig(dim=4, optimizer="adam", grad_clip=None)
+    params = _random_params(V, 4, seed=1)
+    chunks = make_chunks(X, X.nnz)  # one chunk: every row touched by every step
+    rule = sparse_rule(config)
+    state = init_sparse_state(rule, params)
+    p = params
+    optimizer = make_optimizer(config)
+    ref_state, q = optimizer.init(params), params
+    i = np.repeat(np.arange(V), np.diff(X.indptr))
+    for epoch in range(3):
+        p, state, _ = sparse_epoch(p, state, jax.random.PRNGKey(epoch), chunks.device_arrays(), rule,
+                                   config.x_max, config.alpha, chunks.L, chunks.R, V)
+        _, grads = _chunk_grads(q, i, X.indices, X.data.astype(np.float32))
+        updates, ref_state = optimizer.update(grads, ref_state, q)
+        q = optax.apply_updates(q, updates)
+    for a, b in zip(p, q):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+
+
+def test_rows_of_window_match_the_csr_rows():
+    X = _symmetric_matrix(V=50, seed=7, empty_rows=(3, 4, 20))
+    chunks = make_chunks(X, 11)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    for k in range(chunks.n_chunks):
+        s, r0 = int(chunks.start[k]), int(chunks.first_row[k])
+        got = np.asarray(_rows_of_window(jnp.asarray(chunks.indptr), r0, s, chunks.L, chunks.R))
+        np.testing.assert_array_equal(got + r0, rows[s:s + chunks.L])
+        assert got.max() < chunks.R
+
+
+def test_tables_round_trip():
+    params = _random_params(9, 3)
+    for kind in ("adagrad", "adam"):
+        state = init_sparse_state(SparseRule(kind, 0.1, None), params)
+        table = pack_tables(params, state, R=4)
+        assert table.shape == (13, (2 if kind == "adagrad" else 3) * 8)
+        p, s = unpack_tables(table, 9, 3, state.count)
+        for a, b in zip(p, params):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_train_glove_sparse_lowers_the_loss_and_repeats(small_corpus):
+    _, _, X = small_corpus
+    cfg = TrainConfig(dim=16, epochs=5, method="sparse", seed=3)
+    a, b = train_glove(X, cfg), train_glove(X, cfg)
+    assert a.method == "sparse" and len(a.losses) == 5
+    assert a.losses[-1] < 0.6 * a.losses[0]
+    for p, q in zip(a.params, b.params):
+        assert isinstance(p, jax.Array)
+        np.testing.assert_array_equal(np.asarray(p), np.asarray(q))
+    assert isinstance(a.params, GloveParams)
+
+
+def test_auto_keeps_dense_for_the_book_and_goes_sparse_when_sparse(small_corpus):
+    _, _, X = small_corpus
+    assert choose_method(X) == "dense"
+    big = sp.random(3000, 3000, density=0.005, random_state=0, format="csr")
+    assert choose_method(big + big.T) == "sparse"
+
+
+def test_sparse_rejects_an_asymmetric_matrix():
+    X = sp.csr_matrix(np.array([[1.0, 2.0], [3.0, 1.0]]))
+    with pytest.raises(GloveLiteError, match="not symmetric"):
+        train_glove(X, TrainConfig(dim=2, epochs=1, method="sparse"))
