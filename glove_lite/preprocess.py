@@ -330,7 +330,7 @@ class FastTokenizer:
             if pos >= buf.size:
                 break
             self._grow()
-        return out[:n_out], line_ends[:n_lines]
+        return out[:n_out].copy(), line_ends[:n_lines]
 
     @property
     def types(self) -> list[str]:
@@ -405,29 +405,73 @@ def _treebank_ids(piece_text: str, lines: bool, index: dict[str, int]) -> tuple[
     return np.array(ids, dtype=np.int32), np.array(ends[:-1], dtype=np.int64)
 
 
-def tokenize_stream(pieces: Iterable, path: str | Path, tokenizer: Tokenizer = "words", lowercase: bool = True,
-                    progress: Callable[[int, int], None] | None = None) -> TokenStore:
-    """Pass 1 over a streamed corpus: tokenise every :class:`~glove_lite.corpus.TextPiece`, count the types and
-    write the type ids to ``path`` (4 bytes a token), never holding more than one piece in memory.
+def _tokenized_pieces(pieces: Iterable, tokenizer: str, lowercase: bool, workers: int, types: list[str]):
+    """Yield ``(piece, ids, line_ends)`` in order, ids into ``types`` (which grows). The fast tokenizers run in
+    ``workers`` threads (numba releases the GIL), one :class:`FastTokenizer` each, their ids mapped to one table."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
 
-    ``progress(nbytes, ntokens)`` is called after each piece.
+    if tokenizer == "treebank":
+        index: dict[str, int] = {}
+        for piece in pieces:
+            ids, ends = _treebank_ids(piece.text, piece.lines, index)
+            types.extend(list(index)[len(types):])
+            yield piece, ids, ends
+        return
+    toks = [FastTokenizer(split_punct=tokenizer == "words", lowercase=lowercase) for _ in range(workers)]
+    maps = [np.zeros(0, dtype=np.int32) for _ in range(workers)]
+    index = {}
+
+    def work(w: int, text: str, lines: bool):
+        tok = toks[w]
+        before = len(tok)
+        ids, ends = tok.tokenize(text, lines=lines)
+        return ids, ends, tok.types[before:len(tok)]  # new types, read in the thread that made them
+
+    pending: deque = deque()
+    executors = [ThreadPoolExecutor(1) for _ in range(workers)]
+    try:
+        def finish():
+            piece, w, future = pending.popleft()
+            ids, ends, new_types = future.result()
+            if new_types:
+                new = np.array([index.setdefault(t, len(index)) for t in new_types], dtype=np.int32)
+                maps[w] = np.concatenate([maps[w], new])
+                types.extend(list(index)[len(types):]) if len(index) > len(types) else None
+            return piece, maps[w][ids], ends
+
+        for k, piece in enumerate(pieces):
+            w = k % workers
+            pending.append((piece, w, executors[w].submit(work, w, piece.text, piece.lines)))
+            if len(pending) >= 2 * workers:
+                yield finish()
+        while pending:
+            yield finish()
+    finally:
+        for ex in executors:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+
+def tokenize_stream(pieces: Iterable, path: str | Path, tokenizer: Tokenizer = "words", lowercase: bool = True,
+                    progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> TokenStore:
+    """Pass 1 over a streamed corpus: tokenise every :class:`~glove_lite.corpus.TextPiece`, count the types and
+    write the type ids to ``path`` (4 bytes a token), holding only a few pieces in memory.
+
+    The fast tokenizers use ``workers`` threads (default: the number of CPUs, at most 4);
+    the result does not depend on it. ``progress(nbytes, ntokens)`` is called after each piece.
     """
+    import os
+
     if tokenizer not in TOKENIZERS:
         raise VocabularyError(f"tokenizer={tokenizer!r}; expected one of {', '.join(TOKENIZERS)}")
-    fast = FastTokenizer(split_punct=tokenizer == "words", lowercase=lowercase) if tokenizer != "treebank" else None
-    index: dict[str, int] = {}
+    workers = max(1, min(4, os.cpu_count() or 1)) if workers is None else max(1, int(workers))
+    types: list[str] = []
     counts = np.zeros(0, dtype=np.int64)
     n_tokens = n_docs = 0
     last_doc = None
     current_has_tokens = False
     with open(path, "wb") as out:
-        for piece in pieces:
-            if fast is not None:
-                ids, line_ends = fast.tokenize(piece.text, lines=piece.lines)
-                n_types = len(fast)
-            else:
-                ids, line_ends = _treebank_ids(piece.text, piece.lines, index)
-                n_types = len(index)
+        for piece, ids, line_ends in _tokenized_pieces(pieces, tokenizer, lowercase, workers, types):
             continues = piece.doc == last_doc
             if last_doc is not None and not continues:
                 np.array([DOC_BREAK], dtype=np.int32).tofile(out)
@@ -440,14 +484,14 @@ def tokenize_stream(pieces: Iterable, path: str | Path, tokenizer: Tokenizer = "
             last_doc = piece.doc + line_ends.size
             # a break at each newline (documents with no tokens leave only a break)
             (np.insert(ids, line_ends, DOC_BREAK) if line_ends.size else ids).tofile(out)
-            c = np.bincount(ids, minlength=n_types)
+            c = np.bincount(ids, minlength=len(types))
             if c.size > counts.size:
                 counts = np.concatenate([counts, np.zeros(c.size - counts.size, dtype=np.int64)])
             counts[: c.size] += c
             n_tokens += ids.size
             if progress is not None:
                 progress(piece.nbytes, int(ids.size))
-    types = fast.types[:] if fast is not None else list(index)
+    counts = np.concatenate([counts, np.zeros(len(types) - counts.size, dtype=np.int64)])
     return TokenStore(Path(path), types, counts, n_tokens, n_docs, tokenizer)
 
 
