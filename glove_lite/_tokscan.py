@@ -39,8 +39,11 @@ def _hash(buf, start, end):
 
 
 @numba.njit(cache=True, nogil=True)
-def _lookup_or_add(buf, start, end, table, type_start, type_len, type_hash, type_bytes, state):
-    """The type id of buf[start:end], adding it if new; -1 if the arrays are too small to add it."""
+def _lookup_or_add(buf, start, end, table, table_hash, type_start, type_len, type_hash, type_bytes, state):
+    """The type id of buf[start:end], adding it if new; -1 if the arrays are too small to add it.
+
+    ``table_hash`` holds each slot's hash beside ``table``, so a probe touches one place.
+    """
     h = _hash(buf, start, end)
     mask = table.size - 1
     slot = np.int64(h & np.uint64(mask))
@@ -49,7 +52,7 @@ def _lookup_or_add(buf, start, end, table, type_start, type_len, type_hash, type
         t = table[slot]
         if t < 0:
             break
-        if type_hash[t] == h and type_len[t] == n:
+        if table_hash[slot] == h and type_len[t] == n:
             s = type_start[t]
             same = True
             for k in range(n):
@@ -67,13 +70,14 @@ def _lookup_or_add(buf, start, end, table, type_start, type_len, type_hash, type
     type_hash[n_types] = h
     type_bytes[n_bytes:n_bytes + n] = buf[start:end]
     table[slot] = n_types
+    table_hash[slot] = h
     state[0] = n_types + 1
     state[1] = n_bytes + n
     return n_types
 
 
 @numba.njit(cache=True, nogil=True)
-def scan(buf, pos, classes, split_punct, lines, table, type_start, type_len, type_hash, type_bytes, state,
+def scan(buf, pos, classes, split_punct, lines, table, table_hash, type_start, type_len, type_hash, type_bytes, state,
          out_ids, n_out, line_ends, n_lines):
     """Tokenise buf[pos:], appending type ids to ``out_ids`` and, in lines mode, the token count at each newline.
 
@@ -100,7 +104,7 @@ def scan(buf, pos, classes, split_punct, lines, table, type_start, type_len, typ
                 if c2 == SPACE or (split_punct and c2 != WORD):
                     break
                 pos += w2
-        t = _lookup_or_add(buf, start, pos, table, type_start, type_len, type_hash, type_bytes, state)
+        t = _lookup_or_add(buf, start, pos, table, table_hash, type_start, type_len, type_hash, type_bytes, state)
         if t < 0:
             return start, n_out, n_lines
         out_ids[n_out] = t
@@ -110,12 +114,14 @@ def scan(buf, pos, classes, split_punct, lines, table, type_start, type_len, typ
 
 @numba.njit(cache=True, nogil=True)
 def rehash(table_size, type_hash, n_types):
-    """A new hash table of ``table_size`` slots (a power of two) holding types 0..n_types-1."""
+    """A new hash table of ``table_size`` slots (a power of two) holding types 0..n_types-1, and its hashes."""
     table = np.full(table_size, -1, dtype=np.int32)
+    table_hash = np.zeros(table_size, dtype=np.uint64)
     mask = table_size - 1
     for t in range(n_types):
         slot = np.int64(type_hash[t] & np.uint64(mask))
         while table[slot] >= 0:
             slot = (slot + 1) & mask
         table[slot] = t
-    return table
+        table_hash[slot] = type_hash[t]
+    return table, table_hash

@@ -284,6 +284,7 @@ class FastTokenizer:
         self._type_hash = np.zeros(initial_types, dtype=np.uint64)
         self._type_bytes = np.zeros(initial_types * 8, dtype=np.uint8)
         self._table = np.full(4 * initial_types, -1, dtype=np.int32)
+        self._table_hash = np.zeros(4 * initial_types, dtype=np.uint64)
         self._types: list[str] = []
 
     def __len__(self) -> int:
@@ -305,7 +306,7 @@ class FastTokenizer:
         if 4 * (n_types + 1) > self._table.size:
             from glove_lite._tokscan import rehash
 
-            self._table = rehash(2 * self._table.size, self._type_hash, n_types)
+            self._table, self._table_hash = rehash(2 * self._table.size, self._type_hash, n_types)
 
     def tokenize(self, text: str | bytes, lines: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Token type ids of ``text``, shape (n,) int32, and (``lines=True``) the number of tokens before
@@ -324,7 +325,8 @@ class FastTokenizer:
         pos = n_out = n_lines = 0
         classes = char_classes()
         while True:
-            pos, n_out, n_lines = scan(buf, pos, classes, self.split_punct, lines, self._table, self._type_start,
+            pos, n_out, n_lines = scan(buf, pos, classes, self.split_punct, lines, self._table, self._table_hash,
+                                       self._type_start,
                                        self._type_len, self._type_hash, self._type_bytes, self._state, out, n_out,
                                        line_ends, n_lines)
             if pos >= buf.size:
