@@ -209,8 +209,9 @@ class CountPlan:
     K: int
     bucket_starts: np.ndarray  # first row of each bucket, shape (P + 1,) with V at the end
     buffer_entries: int  # entries buffered per bucket before a spill
-    merge_entries: int  # entries a bucket may hold to be merged in one go
+    merge_entries: int  # entries a bucket may hold to be merged in one go (per merging thread)
     dense_dtype: type
+    threads: int = 1  # buckets merged at once
 
 
 def _spill_error(exc: OSError, workdir: Path) -> CountingError:
@@ -229,7 +230,8 @@ def plan_counting(vocab_size: int, window: int, memory_bytes: int, row_weights: 
     cannot hold the merge's per-row accumulator and a minimal buffer.
     """
     V, W = int(vocab_size), int(window)
-    acc_bytes = V * 2 * W * 8 + V * 2 * W * 8  # accumulator and its touched list (int64)
+    threads = max(1, min(2, os.cpu_count() or 1))
+    acc_bytes = threads * (V * 2 * W * 8 + V * 2 * W * 8)  # per merging thread: accumulator, touched list (int64)
     minimum = acc_bytes + (1 << 20)
     if memory_bytes < minimum:
         raise CountingError(
@@ -251,14 +253,15 @@ def plan_counting(vocab_size: int, window: int, memory_bytes: int, row_weights: 
     weights[:K] *= rare_share
     tokens = n_tokens if n_tokens is not None else 1000 * V
     expected_entries = 2 * W * tokens * weights.sum() / max(np.sum(row_weights) if row_weights is not None else V, 1e-300)
-    merge_entries = max(1 << 10, int(left * 0.8 / 32))  # per entry: itself, its sorted slot, an output column + value
+    # per entry: itself, its sorted slot, an output column + value; one bucket per merging thread
+    merge_entries = max(1 << 10, int(left * 0.8 / 32 / threads))
     n_buckets = int(min(max(1, math.ceil(1.25 * expected_entries / merge_entries)), V, 4096))
     cum = np.cumsum(weights)
     targets = cum[-1] * np.arange(1, n_buckets) / n_buckets
     starts = np.unique(np.r_[0, np.searchsorted(cum, targets, side="right"), V]).astype(np.int64)
     n_buckets = starts.size - 1
     buffer_entries = max(4 * W + 64, int(left * 0.5 / 8 / n_buckets))
-    return CountPlan(K, starts, buffer_entries, merge_entries, dense_dtype)
+    return CountPlan(K, starts, buffer_entries, merge_entries, dense_dtype, threads)
 
 
 class CoocCounter:
@@ -383,35 +386,66 @@ class CoocCounter:
 
         Call once, after the last :meth:`add`: the buffers are spilled and freed first.
         """
+        import queue
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
         self._flush(only_full=False)
         self.buffers = np.empty((0, 0), dtype=np.int64)
         T = repeated_sums(self.W)
-        acc = np.zeros(self.S, dtype=np.int64)
-        touched = np.empty(self.S, dtype=np.int64)
-        row_nnz = np.zeros(self.V, dtype=np.int64)
-        K = self.plan.K
+        row_nnz = np.zeros(self.V, dtype=np.int64)  # threads write disjoint rows
+        threads = max(1, self.plan.threads)
+        scratch: queue.Queue = queue.Queue()
+        for _ in range(threads):
+            scratch.put((np.zeros(self.S, dtype=np.int64), np.empty(self.S, dtype=np.int64)))
+        tasks = []
         for k in range(self.n_buckets):
             whole = (int(self.plan.bucket_starts[k]), int(self.plan.bucket_starts[k + 1]))
-            for lo, hi in self._row_ranges(k):
-                if hi - lo == 1 and whole != (lo, hi):
-                    cols, vals = self._stream_row(k, lo, T, acc, touched)
-                    row_nnz[lo] = cols.size
-                else:
-                    parts = list(self._read_bucket(k, None if whole == (lo, hi) else (lo, hi)))
-                    entries = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-                    del parts
-                    slots, offsets = _sort_by_row(entries, lo, hi - lo, self.S)
-                    del entries
-                    dense_rows = max(0, min(hi, K) - lo)
-                    bound = slots.size + dense_rows * K
-                    cols = np.empty(bound, dtype=np.int32)
-                    vals = np.empty(bound, dtype=np.float64)
-                    n = _merge_rows(slots, offsets, lo, self.dense, K, self.W, T, acc, touched, cols, vals, row_nnz)
-                    del slots
-                    cols, vals = cols[:n].copy(), vals[:n].copy()
+            tasks += [(k, lo, hi, whole) for lo, hi in self._row_ranges(k)]
+
+        def merge(task):
+            acc, touched = scratch.get()
+            try:
+                return self._merge_range(*task, T, acc, touched, row_nnz)
+            finally:
+                scratch.put((acc, touched))
+
+        pending: deque = deque()
+        with ThreadPoolExecutor(threads) as pool:
+            for task in tasks:
+                pending.append((task, pool.submit(merge, task)))
+                if len(pending) >= threads:
+                    (_, lo, hi, _), future = pending.popleft()
+                    cols, vals = future.result()
+                    yield lo, hi, row_nnz[lo:hi].copy(), cols, vals
+                    if progress is not None:
+                        progress(hi - lo)
+            while pending:
+                (_, lo, hi, _), future = pending.popleft()
+                cols, vals = future.result()
                 yield lo, hi, row_nnz[lo:hi].copy(), cols, vals
                 if progress is not None:
                     progress(hi - lo)
+
+    def _merge_range(self, k: int, lo: int, hi: int, whole: tuple[int, int], T, acc, touched,
+                     row_nnz) -> tuple[np.ndarray, np.ndarray]:
+        """Rows lo..hi-1 of X (in bucket k): their columns and values, in order; row_nnz[lo:hi] filled."""
+        K = self.plan.K
+        if hi - lo == 1 and whole != (lo, hi):
+            cols, vals = self._stream_row(k, lo, T, acc, touched)
+            row_nnz[lo] = cols.size
+            return cols, vals
+        parts = list(self._read_bucket(k, None if whole == (lo, hi) else (lo, hi)))
+        entries = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        del parts
+        slots, offsets = _sort_by_row(entries, lo, hi - lo, self.S)
+        del entries
+        dense_rows = max(0, min(hi, K) - lo)
+        bound = slots.size + dense_rows * K
+        cols = np.empty(bound, dtype=np.int32)
+        vals = np.empty(bound, dtype=np.float64)
+        n = _merge_rows(slots, offsets, lo, self.dense, K, self.W, T, acc, touched, cols, vals, row_nnz)
+        return cols[:n].copy(), vals[:n].copy()
 
     def _stream_row(self, k: int, row: int, T, acc, touched) -> tuple[np.ndarray, np.ndarray]:
         """One row whose entries alone exceed the merge budget, summed chunk by chunk."""
