@@ -97,14 +97,16 @@ def _check_tokenizer(tokenizer: str, source: CorpusSource) -> str:
 
 
 def _stream_tokens(source: CorpusSource, tokenizer: str, workdir: Path, progress: bool) -> TokenStore:
+    """Pass 1 with a progress bar in bytes read (and the running token count)."""
     with _progress_bar(progress, total=source.size or None, desc="reading + tokenising", unit="B",
                        unit_scale=True, unit_divisor=1024) as bar:
-        def step(nbytes: int, ntokens: int) -> None:
-            bar.update(nbytes)
-            bar.set_postfix_str(f"{store_tokens[0] + ntokens:,} tokens", refresh=False)
-            store_tokens[0] += ntokens
+        seen = {"tokens": 0}
 
-        store_tokens = [0]
+        def step(nbytes: int, ntokens: int) -> None:
+            seen["tokens"] += ntokens
+            bar.set_postfix_str(f"{seen['tokens']:,} tokens", refresh=False)
+            bar.update(nbytes)
+
         return tokenize_stream(iter_corpus_pieces(source), workdir / "tokens.i32", tokenizer, progress=step)
 
 
@@ -331,9 +333,12 @@ def _tokens_key(documents: Sequence[Document], lowercase: bool, keep_punctuation
 
 
 def train_from_counts(counts: Counts, config: TrainConfig = TrainConfig(), progress: bool = False,
-                      callback: EpochCallback | None = None) -> tuple[WordVectors, TrainResult]:
-    """The training stage: fit GloVe to X and pair the vectors (W + W~) with the vocabulary's words."""
-    result = train_glove(counts.X, config, callback=callback, progress=progress)
+                      callback: EpochCallback | None = None, **checkpoints) -> tuple[WordVectors, TrainResult]:
+    """The training stage: fit GloVe to X and pair the vectors (W + W~) with the vocabulary's words.
+
+    ``checkpoints``: train_glove's checkpoint_dir, checkpoint_every and resume.
+    """
+    result = train_glove(counts.X, config, callback=callback, progress=progress, **checkpoints)
     return WordVectors.from_params(counts.vocab.words, result.params), result
 
 

@@ -226,3 +226,16 @@ def test_full_disk_and_small_budget_exit_2(tmp_path, capsys, monkeypatch):
                  "--window", "10", "--tmp-dir", str(tmp_path), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "no space left" in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_train_from_counts_refuses_corpus_options_and_bad_files(tmp_path, capsys):
+    bogus = tmp_path / "x.npz"
+    bogus.write_text("not a counts file")
+    out = tmp_path / "v.txt"
+    code = main(["train", "--cooccurrence", str(bogus), "--output", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "is not a readable counts file" in err and err.count("\n") == 1
+    code = main(["train", "--cooccurrence", str(bogus), "--window", "5", "--output", str(out), "--quiet"])
+    assert code == 2 and "--window given with --cooccurrence" in capsys.readouterr().err
+    code = main(["train", "--cooccurrence", str(tmp_path / "none.npz"), "--output", str(out), "--quiet"])
+    assert code == 2 and "does not exist" in capsys.readouterr().err and not out.exists()
