@@ -12,7 +12,7 @@ Integer counts add up exactly in any order, so partial counts can be spilled and
 merged freely; the float value is formed once, at the end, in build_cooc_matrix's order.
 
 **Two stores.** Pairs of two frequent words (ids < K, the K most frequent) go to a
-dense (K, K, W) array of counts in memory: they are most of the pairs. Every other pair
+dense (W, K, K) array of counts in memory: they are most of the pairs. Every other pair
 becomes two 64-bit entries, (a, slot(b, 0, d)) for row a and (b, slot(a, 1, d)) for
 row b, buffered per *bucket*, a range of rows, and appended to that bucket's file when
 the buffer fills.
@@ -23,6 +23,10 @@ and the row's values computed and written out. Rows come out in order, so the CS
 matrix (or a ``.npz`` file holding it) is written without ever holding X, or more
 than one bucket, in memory. A bucket larger than the memory left is split by rows
 (reading its file again); a single row larger than that is streamed.
+
+**Two cores.** Counting threads split the distances 1..W (so they write disjoint parts
+of the dense array, and their own buffers and files); merging threads take a bucket each.
+The compiled kernels (numba) release the GIL.
 """
 
 from __future__ import annotations
@@ -63,25 +67,25 @@ def repeated_sums(window: int, n: int = REP_TABLE) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_pairs(ids, docs, q0, window, K, dense, bucket_of_row, S, buffers, fill, cap):
-    """Count the pairs (p, q) with q >= q0 of one block; stop early when a bucket buffer is nearly full.
+def _count_pairs(ids, docs, q0, d_lo, d_hi, window, K, dense, bucket_of_row, S, buffers, fill, cap):
+    """Count the pairs (q - d, q) with q >= q0 and d_lo <= d <= d_hi of one block; stop early when a bucket
+    buffer is nearly full. Returns the next q to process (``ids.size`` when the block is done).
 
-    Returns the next q to process (``ids.size`` when the block is done).
+    Threads given disjoint distance ranges touch disjoint parts of ``dense`` (laid out (W, K, K)).
     """
-    W2 = 2 * window
+    room = 2 * (d_hi - d_lo + 1)
     n = ids.size
     full = False
     for q in range(q0, n):
         b = np.int64(ids[q])
         dq = docs[q]
-        lo = max(0, q - window)
-        for p in range(q - 1, lo - 1, -1):
-            if docs[p] != dq:
-                break
+        for d in range(d_lo, d_hi + 1):
+            p = q - d
+            if p < 0 or docs[p] != dq:
+                break  # document numbers never decrease: no earlier position is in this document either
             a = np.int64(ids[p])
-            d = q - p
             if a < K and b < K:
-                dense[a, b, d - 1] += 1
+                dense[d - 1, a, b] += 1
             else:
                 ka = bucket_of_row[a]
                 buffers[ka, fill[ka]] = a * S + (b * 2) * window + (d - 1)
@@ -89,9 +93,9 @@ def _count_pairs(ids, docs, q0, window, K, dense, bucket_of_row, S, buffers, fil
                 kb = bucket_of_row[b]
                 buffers[kb, fill[kb]] = b * S + (a * 2 + 1) * window + (d - 1)
                 fill[kb] += 1
-                if fill[ka] > cap - W2 or fill[kb] > cap - W2:
+                if fill[ka] > cap - room or fill[kb] > cap - room:
                     full = True
-        if full:  # every buffer has room for one more q (at most 2 * window entries) until flushed
+        if full:  # every buffer has room for one more q until flushed
             return q + 1
     return n
 
@@ -139,22 +143,20 @@ def _accumulate(slots, acc, touched, n_touched):
 @numba.njit(cache=True, nogil=True)
 def _dense_row_values(a, dense, K, window, T, out_cols, out_vals, n_out):
     """Row a's columns b < K from the dense counts alone (a < K: its spilled pairs all have columns >= K)."""
+    u0 = np.zeros(K)
+    u1 = np.zeros(K)
+    for d in range(window):  # d outermost: each U is summed over d in increasing order, as build_cooc_matrix does
+        for b in range(K):
+            c = dense[d, a, b]
+            if c:
+                u0[b] += _rep(T, d + 1, np.int64(c))
+            c = dense[d, b, a]
+            if c:
+                u1[b] += _rep(T, d + 1, np.int64(c))
     for b in range(K):
-        u0 = 0.0
-        u1 = 0.0
-        seen = False
-        for d in range(window):
-            c = dense[a, b, d]
-            if c:
-                u0 += _rep(T, d + 1, np.int64(c))
-                seen = True
-            c = dense[b, a, d]
-            if c:
-                u1 += _rep(T, d + 1, np.int64(c))
-                seen = True
-        if seen:
+        if u0[b] > 0 or u1[b] > 0:
             out_cols[n_out] = b
-            out_vals[n_out] = u0 + u1
+            out_vals[n_out] = u0[b] + u1[b]
             n_out += 1
     return n_out
 
@@ -291,35 +293,57 @@ class CoocCounter:
         except OSError as exc:
             raise _spill_error(exc, base) from None
         K = self.plan.K
-        self.dense = np.zeros((K, K, self.W), dtype=self.plan.dense_dtype)
+        self.dense = np.zeros((self.W, K, K), dtype=self.plan.dense_dtype)
         starts = self.plan.bucket_starts
         self.n_buckets = starts.size - 1
         self.bucket_of_row = np.repeat(np.arange(self.n_buckets, dtype=np.int32), np.diff(starts))
-        self.buffers = np.empty((self.n_buckets, self.plan.buffer_entries), dtype=np.int64)
-        self.fill = np.zeros(self.n_buckets, dtype=np.int64)
-        self.spilled = np.zeros(self.n_buckets, dtype=np.int64)
+        # Counting threads split the distances 1..W between them; each has its own buffers and files.
+        self.threads = max(1, min(self.plan.threads, self.W))
+        edges = np.linspace(0, self.W, self.threads + 1).round().astype(int)
+        self.distances = [(int(edges[t]) + 1, int(edges[t + 1])) for t in range(self.threads)]
+        self.buffer_entries = max(4 * self.W + 64, self.plan.buffer_entries // self.threads)
+        self.buffers = np.empty((self.threads, self.n_buckets, self.buffer_entries), dtype=np.int64)
+        self.fill = np.zeros((self.threads, self.n_buckets), dtype=np.int64)
+        self.spilled_by_thread = np.zeros((self.threads, self.n_buckets), dtype=np.int64)
+        self._pool = None
         self.carry_ids = np.zeros(0, dtype=np.int32)
         self.carry_docs = np.zeros(0, dtype=np.int64)
         self.n_tokens = 0
-        self.spilled_bytes = 0
 
     # -- counting -------------------------------------------------------------------------
 
-    def _bucket_path(self, k: int) -> Path:
-        return self.workdir / f"bucket-{k:05d}.i64"
+    @property
+    def spilled(self) -> np.ndarray:
+        """Entries spilled to disk per bucket, shape (buckets,)."""
+        return self.spilled_by_thread.sum(axis=0)
 
-    def _flush(self, only_full: bool) -> None:
-        threshold = self.plan.buffer_entries - 2 * self.W if only_full else 0
-        for k in np.flatnonzero(self.fill > threshold):
-            n = int(self.fill[k])
+    @property
+    def spilled_bytes(self) -> int:
+        return int(8 * self.spilled_by_thread.sum())
+
+    def _bucket_path(self, k: int, t: int) -> Path:
+        return self.workdir / f"bucket-{k:05d}-{t}.i64"
+
+    def _flush(self, t: int, only_full: bool) -> None:
+        """Append thread t's buffers (the nearly full ones, or all) to their bucket files."""
+        threshold = self.buffer_entries - 2 * self.W if only_full else 0
+        for k in np.flatnonzero(self.fill[t] > threshold):
+            n = int(self.fill[t, k])
             try:
-                with open(self._bucket_path(int(k)), "ab") as fh:
-                    self.buffers[k, :n].tofile(fh)
+                with open(self._bucket_path(int(k), t), "ab") as fh:
+                    self.buffers[t, k, :n].tofile(fh)
             except OSError as exc:
                 raise _spill_error(exc, self.workdir) from None
-            self.spilled[k] += n
-            self.spilled_bytes += 8 * n
-            self.fill[k] = 0
+            self.spilled_by_thread[t, k] += n  # each thread its own row: no lost updates
+            self.fill[t, k] = 0
+
+    def _count_block(self, t: int, ids: np.ndarray, docs: np.ndarray, q0: int) -> None:
+        d_lo, d_hi = self.distances[t]
+        q = q0
+        while q < ids.size:
+            q = _count_pairs(ids, docs, q, d_lo, d_hi, self.W, self.plan.K, self.dense, self.bucket_of_row, self.S,
+                             self.buffers[t], self.fill[t], self.buffer_entries)
+            self._flush(t, only_full=True)
 
     def add(self, ids: np.ndarray, docs: np.ndarray) -> None:
         ids = np.asarray(ids)
@@ -336,11 +360,17 @@ class CoocCounter:
             raise ValueError("document numbers decrease between blocks; expected them non-decreasing")
         buf_ids = np.concatenate([self.carry_ids, ids.astype(np.int32, copy=False)])
         buf_docs = np.concatenate([self.carry_docs, docs])
-        q = self.carry_ids.size
-        while q < buf_ids.size:
-            q = _count_pairs(buf_ids, buf_docs, q, self.W, self.plan.K, self.dense, self.bucket_of_row, self.S,
-                             self.buffers, self.fill, self.plan.buffer_entries)
-            self._flush(only_full=True)
+        q0 = self.carry_ids.size
+        if self.threads == 1:
+            self._count_block(0, buf_ids, buf_docs, q0)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads)
+            futures = [self._pool.submit(self._count_block, t, buf_ids, buf_docs, q0) for t in range(self.threads)]
+            for future in futures:
+                future.result()
         keep = buf_docs[-self.W:] == buf_docs[-1]  # only the last document can continue
         self.carry_ids = buf_ids[-self.W:][keep].copy()
         self.carry_docs = buf_docs[-self.W:][keep].copy()
@@ -349,25 +379,26 @@ class CoocCounter:
     # -- merging --------------------------------------------------------------------------
 
     def _read_bucket(self, k: int, rows: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
-        """The spilled entries of bucket k, in chunks; only those of rows [lo, hi) if given."""
+        """The spilled entries of bucket k (all counting threads' files), in chunks; only rows [lo, hi) if given."""
         chunk = max(1 << 16, self.plan.merge_entries // 4)
-        path = self._bucket_path(k)
-        if not path.exists():
-            return
-        with open(path, "rb") as fh:
-            while True:
-                part = np.fromfile(fh, dtype=np.int64, count=chunk)
-                if part.size == 0:
-                    return
-                if rows is not None:
-                    r = part // self.S
-                    part = part[(r >= rows[0]) & (r < rows[1])]
-                yield part
+        for t in range(self.threads):
+            path = self._bucket_path(k, t)
+            if not path.exists():
+                continue
+            with open(path, "rb") as fh:
+                while True:
+                    part = np.fromfile(fh, dtype=np.int64, count=chunk)
+                    if part.size == 0:
+                        break
+                    if rows is not None:
+                        r = part // self.S
+                        part = part[(r >= rows[0]) & (r < rows[1])]
+                    yield part
 
     def _row_ranges(self, k: int) -> list[tuple[int, int]]:
         """Row ranges of bucket k whose entries fit the merge budget (a single row may not: it is streamed)."""
         lo, hi = int(self.plan.bucket_starts[k]), int(self.plan.bucket_starts[k + 1])
-        if int(self.spilled[k]) <= self.plan.merge_entries:
+        if int(self.spilled_by_thread[:, k].sum()) <= self.plan.merge_entries:
             return [(lo, hi)]
         per_row = np.zeros(hi - lo, dtype=np.int64)
         for part in self._read_bucket(k):
@@ -390,8 +421,9 @@ class CoocCounter:
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
 
-        self._flush(only_full=False)
-        self.buffers = np.empty((0, 0), dtype=np.int64)
+        for t in range(self.threads):
+            self._flush(t, only_full=False)
+        self.buffers = np.empty((0, 0, 0), dtype=np.int64)
         T = repeated_sums(self.W)
         row_nnz = np.zeros(self.V, dtype=np.int64)  # threads write disjoint rows
         threads = max(1, self.plan.threads)
@@ -484,7 +516,10 @@ class CoocCounter:
         return X
 
     def close(self) -> None:
-        """Remove the spill files."""
+        """Remove the spill files (and stop the counting threads)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> "CoocCounter":

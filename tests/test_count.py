@@ -60,12 +60,12 @@ def test_tiny_budget_spills_and_equals_in_memory(seed):
 
 @settings(max_examples=60, deadline=None)
 @given(docs=st.lists(st.lists(st.integers(0, 9), max_size=40), max_size=6), window=st.integers(1, 8),
-       block=st.integers(1, 50), K=st.integers(0, 10), buckets=st.integers(1, 4))
-def test_any_split_of_dense_and_spilled_pairs_gives_the_same_matrix(docs, window, block, K, buckets):
+       block=st.integers(1, 50), K=st.integers(0, 10), buckets=st.integers(1, 4), threads=st.integers(1, 3))
+def test_any_split_of_dense_and_spilled_pairs_gives_the_same_matrix(docs, window, block, K, buckets, threads):
     V = 10
     starts = np.unique(np.r_[0, np.linspace(0, V, buckets + 1).astype(np.int64), V])
     plan = CountPlan(K=K, bucket_starts=starts, buffer_entries=4 * window + 8, merge_entries=3,
-                     dense_dtype=np.uint32)
+                     dense_dtype=np.uint32, threads=threads)
     docs = [np.array(d, dtype=np.int64) for d in docs]
     X, _ = count(docs, V, window, memory=1 << 24, block=block, plan=plan)
     assert_same_matrix(X, build_cooc_matrix(docs, V, window))
