@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cooccurrence", type=Path, default=None, metavar="FILE",
                    help="train from a counts file written by 'glove-lite count' instead of a corpus")
     _add_training_args(t)
+    t.add_argument("--checkpoint", type=Path, default=None, metavar="DIR",
+                   help="write parameters, optimizer state, epoch and random state to this folder as training goes")
+    t.add_argument("--checkpoint-every", type=_bounded(int, 1), default=1, metavar="N",
+                   help="checkpoint after every N epochs and the last (default 1)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from the newest checkpoint in --checkpoint DIR (same data and settings)")
     _add_output_args(t, "vectors file")
 
     n = sub.add_parser("neighbors", help="print the nearest neighbours of a word")
@@ -163,7 +169,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         counts = count_corpus(args.corpus, **_counting_kwargs(args))
     log(f"{counts.summary()}; counted in {time.perf_counter() - start:.1f} s")
-    vectors, result = train_from_counts(counts, config, progress=not args.quiet)
+    if args.resume and args.checkpoint is None:
+        raise GloveLiteError("--resume given without --checkpoint DIR; name the folder to resume from")
+    vectors, result = train_from_counts(counts, config, progress=not args.quiet, checkpoint_dir=args.checkpoint,
+                                        checkpoint_every=args.checkpoint_every, resume=args.resume)
     vectors.save(args.output, format=args.format, overwrite=args.overwrite)
     log(f"final loss {result.losses[-1]:.4f}; trained in {result.seconds:.1f} s ({result.method} method), "
         f"{time.perf_counter() - start:.1f} s in all; wrote {args.output}")
@@ -201,7 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"glove-lite: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("glove-lite: interrupted; no output file was written", file=sys.stderr)
+        kept = getattr(args, "checkpoint", None)
+        hint = f"; the last checkpoint in {kept} is whole: add --resume to continue" if kept else ""
+        print(f"glove-lite: interrupted; no output file was written{hint}", file=sys.stderr)
         return 130
 
 
