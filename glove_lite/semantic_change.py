@@ -71,7 +71,8 @@ def procrustes_rotation(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     a = np.asarray(source, dtype=np.float64)
     b = np.asarray(target, dtype=np.float64)
     if a.ndim != 2 or a.shape != b.shape:
-        raise GloveLiteError(f"source of shape {a.shape} and target of shape {b.shape}; expected two (n, d) arrays of one shape")
+        raise GloveLiteError(f"source of shape {a.shape} and target of shape {b.shape}; "
+                             "expected two (n, d) arrays of one shape")
     if a.shape[0] == 0:
         raise GloveLiteError("source and target have no rows; expected at least one word in both")
     u, _, vt = np.linalg.svd(a.T @ b)
@@ -114,7 +115,8 @@ def align(base: WordVectors, other: WordVectors, anchors: Sequence[str] | None =
 def _rows(wv: WordVectors, words: Sequence[str]) -> np.ndarray:
     missing = [w for w in words if w not in wv.index]
     if missing:
-        raise GloveLiteError(f"{len(missing)} word(s) without a vector, e.g. {missing[0]!r}; expected words of both spaces")
+        raise GloveLiteError(f"{len(missing)} word(s) without a vector, e.g. {missing[0]!r}; "
+                             "expected words of both spaces")
     return np.asarray(wv.vectors, dtype=np.float64)[[wv.index[w] for w in words]]
 
 
@@ -537,7 +539,8 @@ def load(path: str | Path = DEFAULT_OUTPUT) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glove_lite.semantic_change", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a tiny run (a few early addresses, a few epochs), for tests")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny run (a few early addresses, a few epochs), for tests")
     parser.add_argument("--output", "-o", type=Path, default=DEFAULT_OUTPUT,
                         help=f"JSON file to write (default {DEFAULT_OUTPUT}; replaced if it exists)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -116,7 +116,8 @@ def check_shared_neighbours(fn: Callable[..., Any], *, hidden: bool = False) -> 
             try:
                 got = float(np.asarray(out).reshape(()))
             except Exception:
-                raise CheckFailed(f"`{call}` returned a {type(out).__name__}; expected one number, the count.") from None
+                raise CheckFailed(f"`{call}` returned a {type(out).__name__}; "
+                                  "expected one number, the count.") from None
             v = _overlap_variants(va, wa, vb, wb, word, k)
             if got == v["reference"]:
                 continue
