@@ -223,6 +223,16 @@ def _spill_error(exc: OSError, workdir: Path) -> CountingError:
     return CountingError(f"cannot write co-occurrence counts to {str(workdir)!r}: {exc.strerror or exc}")
 
 
+def merge_threads() -> int:
+    """Threads that count and merge: two where there are two cores (more gain little: memory-bound)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def minimum_budget(vocab_size: int, window: int) -> int:
+    """The least memory (bytes) :class:`CoocCounter` can work in: the merge's per-row accumulators and 1 MB."""
+    return merge_threads() * 2 * (int(vocab_size) * 2 * int(window) * 8) + (1 << 20)
+
+
 def plan_counting(vocab_size: int, window: int, memory_bytes: int, row_weights: np.ndarray | None = None,
                   n_tokens: int | None = None) -> CountPlan:
     """Split ``memory_bytes`` between the dense block (1/8), bucket buffers (1/4) and the merge (the rest).
@@ -232,9 +242,9 @@ def plan_counting(vocab_size: int, window: int, memory_bytes: int, row_weights: 
     cannot hold the merge's per-row accumulator and a minimal buffer.
     """
     V, W = int(vocab_size), int(window)
-    threads = max(1, min(2, os.cpu_count() or 1))
+    threads = merge_threads()
     acc_bytes = threads * (V * 2 * W * 8 + V * 2 * W * 8)  # per merging thread: accumulator, touched list (int64)
-    minimum = acc_bytes + (1 << 20)
+    minimum = minimum_budget(V, W)
     if memory_bytes < minimum:
         raise CountingError(
             f"a memory budget of {memory_bytes / GB:.3g} GB is too small to count {V:,} words with window {W}; "
@@ -255,8 +265,9 @@ def plan_counting(vocab_size: int, window: int, memory_bytes: int, row_weights: 
     weights[:K] *= rare_share
     tokens = n_tokens if n_tokens is not None else 1000 * V
     expected_entries = 2 * W * tokens * weights.sum() / max(np.sum(row_weights) if row_weights is not None else V, 1e-300)
-    # per entry: itself, its sorted slot, an output column + value; one bucket per merging thread
-    merge_entries = max(1 << 10, int(left * 0.8 / 32 / threads))
+    # Per entry of a bucket being merged: itself, its sorted slot, an output column + value (32 bytes),
+    # one bucket per merging thread, and the last bucket's output (12 bytes) still being written.
+    merge_entries = max(1 << 10, int(left * 0.8 / (32 * threads + 12)))
     n_buckets = int(min(max(1, math.ceil(1.25 * expected_entries / merge_entries)), V, 4096))
     cum = np.cumsum(weights)
     targets = cum[-1] * np.arange(1, n_buckets) / n_buckets

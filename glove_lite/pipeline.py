@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -50,7 +51,20 @@ from glove_lite.train import EpochCallback, TrainConfig, TrainResult, train_glov
 from glove_lite.vectors import WordVectors
 
 GB = 1 << 30
-COUNTS_FORMAT = 1  # version of the counts file written by save_counts
+COUNTS_FORMAT = 1
+PROCESS_BASE_BYTES = 256 << 20  # Python with numpy, scipy, numba and JAX imported (measured: about 175 MB)
+ID_BLOCK_TOKENS = 1 << 20  # tokens per block fed to the counter
+
+
+def counting_budget(memory_bytes: int, n_strings: int) -> int:
+    """The counter's share of a whole-process budget (``--memory``): what the interpreter with its libraries,
+    the token types and vocabulary (Python strings, about 400 bytes each with their dicts) and the blocks
+    of ids (64 bytes a token, copies included) leave; at least half the budget (small test budgets)."""
+    return max(memory_bytes - _process_overhead(n_strings), memory_bytes // 2)
+
+
+def _process_overhead(n_strings: int) -> int:
+    return PROCESS_BASE_BYTES + 400 * n_strings + 64 * ID_BLOCK_TOKENS  # version of the counts file written by save_counts
 
 
 def load_corpus(corpus: str | Path) -> list[Document]:
@@ -122,9 +136,18 @@ def _count_stream(source: CorpusSource, tokenizer: str, min_count: int, window: 
     store = _stream_tokens(source, tokenizer, workdir, progress)
     vocab = store.vocabulary(min_count=min_count, max_size=max_size)
     kept = int(sum(vocab.counts))
-    with CoocCounter(len(vocab), window, int(memory_gb * GB), workdir, np.array(vocab.counts), kept) as counter:
+    from glove_lite.cooccur_stream import minimum_budget
+
+    memory = int(memory_gb * GB)
+    budget = counting_budget(memory, len(store.types) + len(vocab))
+    least = minimum_budget(len(vocab), window)
+    if budget < least:
+        need = min(2 * least, least + _process_overhead(len(store.types) + len(vocab)))
+        raise CountingError(f"a memory budget of {memory_gb:g} GB is too small to count {len(vocab):,} words with "
+                            f"window {window}; expected at least {math.ceil(need / GB * 100) / 100:.2f} GB (--memory)")
+    with CoocCounter(len(vocab), window, budget, workdir, np.array(vocab.counts), kept) as counter:
         with _progress_bar(progress, total=kept, desc="counting pairs", unit="tok", unit_scale=True) as bar:
-            for ids, docs in store.id_blocks(vocab):
+            for ids, docs in store.id_blocks(vocab, ID_BLOCK_TOKENS):
                 counter.add(ids, docs)
                 bar.update(ids.size)
         with _progress_bar(progress, total=len(vocab), desc="merging", unit="row", unit_scale=True) as bar:

@@ -54,7 +54,7 @@ def test_tiny_pieces_lose_no_pair_at_a_piece_boundary(tmp_path, monkeypatch):
     assert "".join(p.text for p in pieces) == path.read_text(encoding="utf-8")
     monkeypatch.setattr("glove_lite.corpus.PIECE_BYTES", 64)
     monkeypatch.setattr("glove_lite.corpus.iter_corpus_pieces.__defaults__", (64, None))
-    counts = count_corpus(path, min_count=1, window=4, tokenizer="words", memory_gb=0.002, tmp_dir=tmp_path)
+    counts = count_corpus(path, min_count=1, window=4, tokenizer="words", memory_gb=0.004, tmp_dir=tmp_path)
     assert_counts_equal(counts, *reference_counts(lines, 1, 4))
 
 
@@ -175,7 +175,7 @@ def test_count_command_file_roundtrip_and_train_from_it(tmp_path, capsys):
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(lines), encoding="utf-8")
     out = tmp_path / "x.npz"
-    code = main(["count", "--corpus", str(corpus), "--min-count", "2", "--window", "4", "--memory", "0.002",
+    code = main(["count", "--corpus", str(corpus), "--min-count", "2", "--window", "4", "--memory", "0.004",
                  "--tmp-dir", str(tmp_path), "--output", str(out), "--quiet"])
     assert code == 0, capsys.readouterr().err
     counts = load_counts(out)
@@ -222,7 +222,7 @@ def test_full_disk_and_small_budget_exit_2(tmp_path, capsys, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("glove_lite.cooccur_stream.open", no_space, raising=False)
-    code = main(["count", "--corpus", str(corpus), "--output", str(out), "--memory", "0.002", "--min-count", "1",
+    code = main(["count", "--corpus", str(corpus), "--output", str(out), "--memory", "0.004", "--min-count", "1",
                  "--window", "10", "--tmp-dir", str(tmp_path), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "no space left" in err and err.count("\n") == 1 and not out.exists()
