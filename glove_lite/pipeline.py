@@ -293,9 +293,12 @@ def count_corpus_to_file(corpus: str | Path, output: str | Path, min_count: int 
                     vals.tofile(fv)
             np.cumsum(indptr, out=indptr)
             nnz = int(indptr[-1])
-            with atomic_write(output, mode="wb", overwrite=overwrite) as fh:
+            with atomic_write(output, mode="wb", overwrite=overwrite) as fh, \
+                    _progress_bar(progress, total=12 * nnz, desc=f"writing {output.name}", unit="B", unit_scale=True,
+                                  unit_divisor=1024) as bar:
                 _write_counts_zip(fh, vocab, settings, (V, V), nnz, indptr,
-                                  _file_chunks(vals_path, np.float64), _file_chunks(cols_path, np.int32))
+                                  _file_chunks(vals_path, np.float64, bar.update),
+                                  _file_chunks(cols_path, np.int32, bar.update))
         except OSError as exc:
             from glove_lite.cooccur_stream import _spill_error
 
@@ -306,13 +309,16 @@ def count_corpus_to_file(corpus: str | Path, output: str | Path, min_count: int 
         return _count_stream(source, tokenizer, min_count, window, max_size, memory_gb, workdir, progress, sink)
 
 
-def _file_chunks(path: Path, dtype, items: int = 1 << 22):
+def _file_chunks(path: Path, dtype, on_bytes: Callable[[int], Any] | None = None, items: int = 1 << 22):
+    """A raw array file in chunks of ``items`` (for writing it into a zip member without loading it whole)."""
     with open(path, "rb") as fh:
         while True:
             part = np.fromfile(fh, dtype=dtype, count=items)
             if part.size == 0:
                 return
             yield part
+            if on_bytes is not None:
+                on_bytes(part.nbytes)
 
 
 def load_counts(path: str | Path) -> Counts:
