@@ -160,18 +160,27 @@ def make_chunks(X: sp.csr_matrix, chunk_size: int) -> Chunks:
 
 # ----------------------------------------------------------------------------- tables
 
-def pack_tables(params, state: SparseOptState, R: int):
-    """One table (V + R, n (2 d + 2)): [W, b, W_tilde, b_tilde | the same for each state moment].
+class PackedState(NamedTuple):
+    """The sparse method's optimizer state as training carries it: the packed table and the step count.
+
+    The table holds the parameters too (see :func:`pack_tables`); :func:`params_of` reads them.
+    """
+
+    table: jax.Array
+    count: jax.Array
+
+
+def pack_tables(params, state: SparseOptState):
+    """One table (V, n (2 d + 2)): [W, b, W_tilde, b_tilde | the same for each state moment].
 
     A row holds a word's parameters and their optimizer state side by side, so one slice
-    reads (and one ``dynamic_update_slice`` writes) both. The R zero rows at the end let a
-    chunk's row slice start at any row without running off the table.
+    reads (and one ``dynamic_update_slice`` writes) both.
     """
     parts = [params, state.first] + ([state.second] if state.second is not None else [])
     cols = []
     for W, Wt, b, bt in parts:
         cols += [W, b[:, None], Wt, bt[:, None]]
-    return jnp.pad(jnp.concatenate(cols, axis=1), ((0, R), (0, 0)))
+    return jnp.concatenate(cols, axis=1)
 
 
 def unpack_tables(table, V: int, d: int, count):
@@ -228,7 +237,9 @@ def _chunk_step(carry, k, data, rule: SparseRule, x_max: float, alpha: float, L:
     rl = _rows_of_window(indptr, r0, s, L, R)
     live = jnp.arange(L) >= k * L - s  # the last window reaches back into the chunk before it
 
-    rows = jax.lax.dynamic_slice(table, (r0, 0), (R, table.shape[1]))
+    r0_slice = jnp.minimum(r0, table.shape[0] - R)  # where the R-row slice starts (kept inside the table)
+    rl = rl + (r0 - r0_slice)
+    rows = jax.lax.dynamic_slice(table, (r0_slice, 0), (R, table.shape[1]))
     pc = table[cols, :w]  # (L, w): [w_c, b_c, w~_c, b~_c]
     # Materialise every read of the table before it is written: a fusion reading the table
     # after its in-place update would make XLA copy the whole table every step.
@@ -249,7 +260,37 @@ def _chunk_step(carry, k, data, rule: SparseRule, x_max: float, alpha: float, L:
 
     count = count + 1
     rows = _apply_rule(rule, rows, grad, touched, count)
-    return (jax.lax.dynamic_update_slice(table, rows, (r0, 0)), count), loss
+    return (jax.lax.dynamic_update_slice(table, rows, (r0_slice, 0)), count), loss
+
+
+def _scan_chunks(table, count, key, data, rule: SparseRule, x_max: float, alpha: float, L: int, R: int):
+    d = (table.shape[1] // (2 if rule.kind == "adagrad" else 3) - 2) // 2
+    order = jax.random.permutation(key, data[3].shape[0])
+    step = partial(_chunk_step, data=data, rule=rule, x_max=x_max, alpha=alpha, L=L, R=R, d=d)
+    (table, count), losses = jax.lax.scan(step, (table, count), order)
+    return table, count, jnp.sum(losses)
+
+
+@partial(jax.jit, static_argnames=("rule", "x_max", "alpha", "L", "R"), donate_argnames=("state",))
+def packed_epoch(state: PackedState, key, data, rule: SparseRule, x_max: float, alpha: float, L: int, R: int):
+    """One pass over the chunks in a random order on the packed state: ``(state, summed loss)``.
+
+    The state is donated: its table is updated in place (one table in memory, not three).
+    """
+    table, count, loss = _scan_chunks(state.table, state.count, key, data, rule, x_max, alpha, L, R)
+    return PackedState(table, count), loss
+
+
+@partial(jax.jit, static_argnames=("d",))
+def params_of(state: PackedState, d: int):
+    """The parameters (W, W_tilde, b, b_tilde) in a packed state."""
+    return unpack_tables(state.table, state.table.shape[0], d, state.count)[0]
+
+
+def pack_state(rule: SparseRule, params) -> PackedState:
+    """The packed state a sparse run starts from."""
+    state = init_sparse_state(rule, params)
+    return PackedState(pack_tables(params, state), state.count)
 
 
 @partial(jax.jit, static_argnames=("rule", "x_max", "alpha", "L", "R", "V"))
@@ -259,12 +300,10 @@ def sparse_epoch(params, state: SparseOptState, key, data, rule: SparseRule, x_m
 
     ``data`` is :meth:`Chunks.device_arrays`; L, R and V come from the same Chunks. The
     loss of a chunk is the mean of its words-role and contexts-role losses (equal in sum
-    over an epoch, X being symmetric).
+    over an epoch, X being symmetric). (Training uses :func:`packed_epoch`, the same steps
+    on a state that stays packed between epochs.)
     """
     d = params[0].shape[1]
-    table = pack_tables(params, state, R)
-    order = jax.random.permutation(key, data[3].shape[0])
-    step = partial(_chunk_step, data=data, rule=rule, x_max=x_max, alpha=alpha, L=L, R=R, d=d)
-    (table, count), losses = jax.lax.scan(step, (table, state.count), order)
+    table, count, loss = _scan_chunks(pack_tables(params, state), state.count, key, data, rule, x_max, alpha, L, R)
     params, state = unpack_tables(table, V, d, count)
-    return params, state, jnp.sum(losses)
+    return params, state, loss

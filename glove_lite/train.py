@@ -50,13 +50,7 @@ from glove_lite.checkpoint import has_checkpoint, load_checkpoint, save_checkpoi
 from glove_lite.cooccur import cooc_matrix_to_arrays
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.loss import dense_block_loss, weighted_pair_loss, weighting_fn
-from glove_lite.sparse_train import (
-    SparseRule,
-    check_symmetric,
-    init_sparse_state,
-    make_chunks,
-    sparse_epoch,
-)
+from glove_lite.sparse_train import SparseRule, check_symmetric, make_chunks, pack_state, packed_epoch, params_of
 
 DENSE_MIN_DENSITY = 0.02
 METHODS = ("auto", "dense", "sparse", "pairs")
@@ -82,6 +76,8 @@ class TrainConfig:
     grad_clip clips each gradient component to [-grad_clip, grad_clip] (None: off).
     block_roles (dense method): "alternate" uses each block of rows of X either as words or
     as contexts, "both" uses it in both roles in one step (see the module docstring).
+    method: "dense" row blocks, "sparse" updates, the textbook "pairs", or "auto" (dense at
+    >= 2 % density, else sparse).
     """
 
     dim: int = 100
@@ -184,7 +180,7 @@ def sparse_rule(config: TrainConfig) -> SparseRule:
 def init_opt_state(config: TrainConfig, method: str, params: GloveParams):
     """The optimizer state a run of ``method`` starts from."""
     if method == "sparse":
-        return init_sparse_state(sparse_rule(config), params)
+        return pack_state(sparse_rule(config), params)  # the parameters travel inside the packed state
     return make_optimizer(config).init(params)
 
 
@@ -357,12 +353,13 @@ def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientT
         return partial(_dense_epoch, blocks=data, optimizer=optimizer, V=V, block_roles=config.block_roles)
     if method == "sparse":
         chunks = make_chunks(X, batch_size)
-        epoch = partial(sparse_epoch, data=chunks.device_arrays(), rule=sparse_rule(config), x_max=config.x_max,
-                        alpha=config.alpha, L=chunks.L, R=chunks.R, V=V)
+        epoch = partial(packed_epoch, data=chunks.device_arrays(), rule=sparse_rule(config), x_max=config.x_max,
+                        alpha=config.alpha, L=chunks.L, R=chunks.R)
 
         def run_sparse(params, opt_state, key):
-            params, opt_state, loss = epoch(params, opt_state, key)
-            return GloveParams(*params), opt_state, loss
+            # The packed state holds the parameters (``params`` is not read) and is updated in place.
+            opt_state, loss = epoch(opt_state, key)
+            return GloveParams(*params_of(opt_state, config.dim)), opt_state, loss
 
         return run_sparse
     i, j, x = cooc_matrix_to_arrays(X)
