@@ -474,8 +474,8 @@ class CoocCounter:
                      row_nnz) -> tuple[np.ndarray, np.ndarray]:
         """Rows lo..hi-1 of X (in bucket k): their columns and values, in order; row_nnz[lo:hi] filled."""
         K = self.plan.K
-        if hi - lo == 1 and whole != (lo, hi):
-            cols, vals = self._stream_row(k, lo, T, acc, touched)
+        if hi - lo == 1:  # one row (a frequent word may have more entries than a bucket may hold): stream it
+            cols, vals = self._stream_row(k, lo, whole == (lo, hi), T, acc, touched)
             row_nnz[lo] = cols.size
             return cols, vals
         parts = list(self._read_bucket(k, None if whole == (lo, hi) else (lo, hi)))
@@ -490,10 +490,10 @@ class CoocCounter:
         n = _merge_rows(slots, offsets, lo, self.dense, K, self.W, T, acc, touched, cols, vals, row_nnz)
         return cols[:n].copy(), vals[:n].copy()
 
-    def _stream_row(self, k: int, row: int, T, acc, touched) -> tuple[np.ndarray, np.ndarray]:
-        """One row whose entries alone exceed the merge budget, summed chunk by chunk."""
+    def _stream_row(self, k: int, row: int, whole: bool, T, acc, touched) -> tuple[np.ndarray, np.ndarray]:
+        """One row of bucket k (all of it if ``whole``), summed chunk by chunk: memory O(chunk + V)."""
         n_touched = 0
-        for part in self._read_bucket(k, (row, row + 1)):
+        for part in self._read_bucket(k, None if whole else (row, row + 1)):
             n_touched = _accumulate(part % self.S, acc, touched, n_touched)
         K = self.plan.K if row < self.plan.K else 0
         cols = np.empty(n_touched + K, dtype=np.int32)
