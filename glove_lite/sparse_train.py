@@ -31,9 +31,15 @@ The optimizer is applied to the touched rows only (all-zero gradients elsewhere)
   moving every row with its decaying momentum. The two agree on steps that touch every row.
 
 Memory: per non-zero a float32 value and an int32 column (8 bytes, copies of X's
-arrays); the parameter table is (V + R, 2 (d + 1)) float32 and the optimizer state one
-(AdaGrad) or two (Adam) tables of the same shape. Nothing is O(V^2) and nothing is
-padded to the longest row.
+arrays); one packed table (V, (1 + s) 2 (d + 1)) float32 holds the parameters and the
+optimizer state (s = 1 for AdaGrad, 2 for Adam) and is updated in place. Nothing is
+O(V^2) and nothing is padded to the longest row.
+
+Speed and quality (2-core CPU, 100 d, chunks of 1,024): about 3 M non-zeros per second
+(27-30 s per epoch on a generated text8-sized X of 84 M non-zeros; glove-python's
+trainer 100 s). A chunk gives each of its rows one update with the sum of its gradients,
+so rare words get few, large steps per epoch: on the book's corpus 25 epochs scored
+WordSim-353 0.28 against 0.40 for dense blocks, so dense stays the choice there.
 """
 
 from __future__ import annotations
