@@ -70,7 +70,7 @@ def _add_training_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--epochs", type=_bounded(int, 1, 100000), default=25, help="passes over X (default 25)")
     t.add_argument("--optimizer", choices=("adagrad", "adam"), default="adagrad", help="default adagrad")
     t.add_argument("--learning-rate", type=_bounded(float, 0, 10, low_open=True), default=None,
-                   help="default 0.2 for adagrad, 0.01 for adam")
+                   help="default 0.2 for adagrad (0.5 with sparse updates), 0.01 for adam")
     t.add_argument("--batch-size", type=_bounded(int, 1, 10**7), default=None,
                    help="rows of X per step (dense method, default 64) or non-zeros per step (sparse, pairs: default 1024)")
     t.add_argument("--method", choices=("auto", "dense", "sparse", "pairs"), default="auto",

@@ -73,7 +73,7 @@ def _reference_epoch(X, params, key, chunk_size, config, step):
 def test_sparse_adagrad_epoch_equals_dense_optax_steps(chunk_size):
     X = _symmetric_matrix()
     V = X.shape[0]
-    config = TrainConfig(dim=5, optimizer="adagrad", grad_clip=0.5)
+    config = TrainConfig(dim=5, optimizer="adagrad", learning_rate=0.2, grad_clip=0.5)
     params = _random_params(V, 5)
     chunks = make_chunks(X, chunk_size)
     key = jax.random.PRNGKey(4)
@@ -217,3 +217,8 @@ def test_sparse_rejects_an_asymmetric_matrix():
     X = sp.csr_matrix(np.array([[1.0, 2.0], [3.0, 1.0]]))
     with pytest.raises(GloveLiteError, match="not symmetric"):
         train_glove(X, TrainConfig(dim=2, epochs=1, method="sparse"))
+
+
+def test_sparse_default_learning_rate_and_an_explicit_one():
+    assert sparse_rule(TrainConfig()).lr == 0.5 and sparse_rule(TrainConfig(optimizer="adam")).lr == 0.01
+    assert sparse_rule(TrainConfig(learning_rate=0.3)).lr == 0.3
