@@ -455,7 +455,8 @@ def train_glove(
                 bar.close()
             raise TrainingDivergedError(
                 f"the loss became {loss} at epoch {epoch}; lower the learning rate "
-                f"(now {config.lr}) or use gradient clipping (grad_clip={config.grad_clip})"
+                f"(now {sparse_rule(config).lr if method == 'sparse' else config.lr}) or use gradient clipping "
+                f"(grad_clip={config.grad_clip})"
             )
         losses.append(loss)
         if bar is not None:

@@ -222,3 +222,11 @@ def test_sparse_rejects_an_asymmetric_matrix():
 def test_sparse_default_learning_rate_and_an_explicit_one():
     assert sparse_rule(TrainConfig()).lr == 0.5 and sparse_rule(TrainConfig(optimizer="adam")).lr == 0.01
     assert sparse_rule(TrainConfig(learning_rate=0.3)).lr == 0.3
+
+
+def test_sparse_divergence_names_the_learning_rate_in_use(small_corpus):
+    _, _, X = small_corpus
+    V = X.shape[0]
+    bad = GloveParams(jnp.full((V, 4), jnp.inf), jnp.ones((V, 4)), jnp.zeros(V), jnp.zeros(V))
+    with pytest.raises(GloveLiteError, match=r"epoch 1; lower the learning rate \(now 0.5\)"):
+        train_glove(X, TrainConfig(dim=4, epochs=2, method="sparse"), params=bad)
