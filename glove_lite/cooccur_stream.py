@@ -502,10 +502,11 @@ class CoocCounter:
         n = _finish_row(acc, touched, n_touched, self.W, T, cols, vals, n)
         return cols[:n], vals[:n]
 
-    def to_csr(self, progress: Callable[[int], None] | None = None) -> sp.csr_matrix:
-        """X as a CSR matrix in memory (float64, shape (V, V), sorted indices), as build_cooc_matrix returns it.
+    def rows_to_files(self, progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, Path, Path]:
+        """Merge the rows of X into two raw files in the work folder, in CSR order.
 
-        The rows go through two files first, so that memory holds X once, not twice.
+        Returns X's ``indptr`` (int64, V + 1) and the paths of its column indices (int32)
+        and values (float64). A full disk raises :class:`CountingError`.
         """
         indptr = np.zeros(self.V + 1, dtype=np.int64)
         cols_path, vals_path = self.workdir / "cols.i32", self.workdir / "vals.f64"
@@ -518,6 +519,14 @@ class CoocCounter:
         except OSError as exc:
             raise _spill_error(exc, self.workdir) from None
         np.cumsum(indptr, out=indptr)
+        return indptr, cols_path, vals_path
+
+    def to_csr(self, progress: Callable[[int], None] | None = None) -> sp.csr_matrix:
+        """X as a CSR matrix in memory (float64, shape (V, V), sorted indices), as build_cooc_matrix returns it.
+
+        The rows go through two files first, so that memory holds X once, not twice.
+        """
+        indptr, cols_path, vals_path = self.rows_to_files(progress)
         data = np.fromfile(vals_path, dtype=np.float64)
         os.unlink(vals_path)
         indices = np.fromfile(cols_path, dtype=np.int32)

@@ -283,16 +283,9 @@ def count_corpus_to_file(corpus: str | Path, output: str | Path, min_count: int 
 
     def sink(vocab, counter, settings, step):
         V = len(vocab)
-        indptr = np.zeros(V + 1, dtype=np.int64)
-        cols_path, vals_path = counter.workdir / "cols.i32", counter.workdir / "vals.f64"
+        indptr, cols_path, vals_path = counter.rows_to_files(step)
+        nnz = int(indptr[-1])
         try:
-            with open(cols_path, "wb") as fc, open(vals_path, "wb") as fv:
-                for lo, hi, nnz, cols, vals in counter.iter_rows(step):
-                    indptr[lo + 1:hi + 1] = nnz
-                    cols.tofile(fc)
-                    vals.tofile(fv)
-            np.cumsum(indptr, out=indptr)
-            nnz = int(indptr[-1])
             with atomic_write(output, mode="wb", overwrite=overwrite) as fh, \
                     _progress_bar(progress, total=12 * nnz, desc=f"writing {output.name}", unit="B", unit_scale=True,
                                   unit_divisor=1024) as bar:
