@@ -5,11 +5,17 @@ has no clone of the repository around it. Its first code cell, :data:`SETUP_CELL
 ``glove_lite`` importable there; the data the chapters read (``book/data/*.json``) is
 installed with the package as ``glove_lite.bookdata``, so :func:`data_path` finds it in a
 clone, in a ``pip install`` from the repository, and in Colab alike.
+
+A number that the prose quotes from an output is recorded by :func:`glue` in the cell that
+computes it and cited in the markdown as ``{glue:text}`name```, so the text cannot drift
+from the outputs.
 """
 
 from __future__ import annotations
 
 import json
+import numbers
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,3 +65,72 @@ def data_path(name: str) -> Path:
 def read_json(name: str) -> Any:
     """The book data file ``name`` (see :func:`data_path`), parsed as JSON."""
     return json.loads(data_path(name).read_text(encoding="utf-8"))
+
+
+# A glue key: letters, digits and underscores. A ':' would be read as the format
+# specification of {glue:text}`key:fmt`, and '::' as a path to another document.
+GLUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+NEGATIVE_ZERO = re.compile(r"^-[0.,]+(e[+-]?\d+)?%?$")
+
+
+def format_for_prose(value: Any, fmt: str | None = None) -> str:
+    """``value`` as the text a sentence quotes: ``format(value, fmt)``, rounded for people.
+
+    Without ``fmt``: a string is kept as it is and an integer gets thousands separators
+    (``5164845`` -> ``"5,164,845"``). A float needs ``fmt`` (e.g. ``".3f"``, ``".1%"``):
+    its last digits depend on the CPU that computed it, and the stored text must replay on
+    any machine. Raises :class:`GloveLiteError` naming the value otherwise.
+    """
+    if fmt is not None:
+        if isinstance(value, str):
+            raise GloveLiteError(f"glue: fmt={fmt!r} formats numbers; got the string {value!r}")
+        try:
+            text = format(value, fmt)
+        except (TypeError, ValueError) as error:
+            raise GloveLiteError(f"glue: cannot format {value!r} with fmt={fmt!r}: {error}") from None
+        # A tiny negative value rounds to "-0.000" on one CPU and "0.000" on another.
+        return text[1:] if NEGATIVE_ZERO.match(text) else text
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        raise GloveLiteError(
+            f"glue: the float {value!r} needs fmt (e.g. '.3f'), so the prose quotes a rounded "
+            "value that replays on any CPU"
+        )
+    raise GloveLiteError(f"glue: expected a string, an integer or a number with fmt; got {type(value).__name__} {value!r}")
+
+
+def _myst_nb_glue():
+    """myst_nb's ``glue`` when the book's tools and an IPython kernel are here, else None."""
+    try:
+        from IPython import get_ipython
+        from myst_nb import glue as myst_glue
+    except ImportError:  # Colab and other places without the book's tools
+        return None
+    return myst_glue if get_ipython() is not None else None
+
+
+def glue(name: str, value: Any, fmt: str | None = None) -> str:
+    """Record ``value`` for the chapter's prose under ``name``; return the recorded text.
+
+    The markdown quotes it as ``{glue:text}`name```: the book's build pastes the text the
+    cell recorded, so the sentence and the output cannot disagree. The value is stored as
+    the string :func:`format_for_prose` makes (``fmt`` for numbers, e.g. ``".3f"``), never
+    as a raw float, so nbval's replay compares a rounded text that any CPU reproduces;
+    ``{glue:text}`` shows a string without quotes.
+
+    Recording needs myst-nb (the book's build tools) and an IPython kernel; elsewhere
+    (Colab, a plain Python process) nothing is recorded and the text is still returned,
+    so a cell can print it for the reader of the notebook, whose markdown shows the role::
+
+        print(f"WordSim-353 at window 15: {glue('ws_window_15', score, '.3f')}")
+    """
+    if not isinstance(name, str) or not GLUE_KEY.match(name):
+        raise GloveLiteError(f"glue: the key {name!r} should be letters, digits and underscores, starting with a letter")
+    text = format_for_prose(value, fmt)
+    record = _myst_nb_glue()
+    if record is not None:
+        record(name, text, display=False)
+    return text
