@@ -84,6 +84,9 @@ class TrainConfig:
     as contexts, "both" uses it in both roles in one step (see the module docstring).
     method: "dense" row blocks, "sparse" updates, the textbook "pairs", or "auto" (dense at
     >= 2 % density, else sparse).
+    devices: 1 (default) trains on one device with ``method``; N > 1 (or "all", every device
+    JAX sees, when there are several) trains with the tiled schedule of
+    :mod:`glove_lite.sharded_train` (sparse chunk steps; ``method`` must be "auto" or "sparse").
     """
 
     dim: int = 100
@@ -97,6 +100,7 @@ class TrainConfig:
     method: Literal["auto", "dense", "sparse", "pairs"] = "auto"
     block_roles: Literal["alternate", "both"] = "alternate"
     seed: int = 0
+    devices: int | Literal["all"] = 1
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> GloveLiteError:
@@ -122,6 +126,11 @@ class TrainConfig:
             raise bad("alpha", "a number in (0, 1]")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise bad("grad_clip", "a positive number or None")
+        if self.devices != "all" and (isinstance(self.devices, bool) or not isinstance(self.devices, (int, np.integer))
+                                      or self.devices < 1):
+            raise bad("devices", "an integer >= 1 or 'all'")
+        if self.devices != 1 and self.method not in ("auto", "sparse"):
+            raise bad("method", "'auto' or 'sparse' with devices != 1 (several devices train with sparse tiles)")
 
     @property
     def lr(self) -> float:
@@ -345,6 +354,11 @@ def _pairs_epoch(params, opt_state, key, pairs, optimizer, batch_size):
 
 # ----------------------------------------------------------------------------- driver
 
+
+def current_params(params: GloveParams | None, opt_state, dim: int) -> GloveParams:
+    """The parameters after an epoch: ``params``, or (sparse method, ``params`` None) read out of the packed state."""
+    return GloveParams(*params_of(opt_state, dim)) if params is None else params
+
 EpochCallback = Callable[[int, GloveParams, float], None]
 
 
@@ -353,6 +367,8 @@ def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientT
 
     ``optimizer`` is used by the dense and pairs methods; the sparse method applies its own
     (see :func:`sparse_rule`), and its ``opt_state`` comes from :func:`init_opt_state`.
+    The sparse epoch returns ``None`` for the parameters: they live in its state, and
+    :func:`current_params` reads them out when they are needed.
     """
     V = X.shape[0]
     batch_size = config.batch_size or DEFAULT_BATCH_SIZE[method]
@@ -367,9 +383,10 @@ def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientT
                         alpha=config.alpha, L=chunks.L, R=chunks.R)
 
         def run_sparse(params, opt_state, key):
-            # The packed state holds the parameters (``params`` is not read) and is updated in place.
+            # The packed state holds the parameters and is updated in place; they are read out of it
+            # (a V x 2d copy) only when asked for: see current_params.
             opt_state, loss = epoch(opt_state, key)
-            return GloveParams(*params_of(opt_state, config.dim)), opt_state, loss
+            return None, opt_state, loss
 
         return run_sparse
     i, j, x = cooc_matrix_to_arrays(X)
@@ -411,6 +428,12 @@ def train_glove(
         raise GloveLiteError("X has no non-zero entries; expected a co-occurrence matrix of a non-empty corpus")
     if X.data.min() <= 0 or not np.isfinite(X.data).all():
         raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
+    if config.devices != 1:
+        from glove_lite.sharded_train import train_glove_sharded
+
+        result = train_glove_sharded(X, config, callback, progress, params, checkpoint_dir, resume)
+        if result is not None:  # None: "all" found one device, so the single-device path below runs
+            return result
     V = X.shape[0]
     method = choose_method(X, config.method)
     if method == "sparse":
@@ -462,8 +485,9 @@ def train_glove(
         if bar is not None:
             bar.set_postfix(loss=f"{loss:.4f}")
         if callback is not None:
-            callback(epoch, params, loss)
+            callback(epoch, current_params(params, opt_state, config.dim), loss)
         if checkpoint_dir is not None and (epoch % checkpoint_every == 0 or epoch == config.epochs):
-            save_checkpoint(checkpoint_dir, epoch, params, opt_state, key, losses, record)
-    params = jax.block_until_ready(params)
+            save_checkpoint(checkpoint_dir, epoch, current_params(params, opt_state, config.dim), opt_state, key,
+                            losses, record)
+    params = jax.block_until_ready(current_params(params, opt_state, config.dim))
     return TrainResult(params, losses, method, time.perf_counter() - start, replace(config))
