@@ -50,7 +50,8 @@ from glove_lite.checkpoint import has_checkpoint, load_checkpoint, save_checkpoi
 from glove_lite.cooccur import cooc_matrix_to_arrays
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.loss import dense_block_loss, weighted_pair_loss, weighting_fn
-from glove_lite.sparse_train import SparseRule, check_symmetric, make_chunks, pack_state, packed_epoch, params_of
+from glove_lite.sparse_train import (SparseRule, aligned_zeros, check_symmetric, device_view, make_chunks,
+                                      pack_state, packed_epoch, params_of)
 
 DENSE_MIN_DENSITY = 0.02
 METHODS = ("auto", "dense", "sparse", "pairs")
@@ -138,6 +139,34 @@ class TrainConfig:
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LEARNING_RATE[self.optimizer]
 
 
+class MethodChoice(NamedTuple):
+    """How :func:`choose_method_by_cost` chose: the method, ``how`` ("forced": given in the config;
+    "model": the cost model alone; "measured": timed steps), and estimated seconds per epoch
+    for "dense" and "sparse" from the model and (when measured) from the timed steps."""
+
+    method: str
+    how: str
+    model_seconds: dict
+    measured_seconds: dict | None = None
+
+    def describe(self) -> str:
+        """One line for the command's output, e.g. "sparse (cost model: dense 143 s, sparse 29 s per epoch)"."""
+        if self.how == "forced":
+            return f"{self.method} (as asked)"
+
+        def costs(seconds: dict) -> str:
+            return ", ".join(f"{m} {_seconds(t)}" for m, t in sorted(seconds.items())) + " per epoch"
+
+        text = f"{self.method} (cost model: {costs(self.model_seconds)}"
+        if self.measured_seconds is not None:
+            text += f"; within {MEASURE_WITHIN:g}x, so timed: {costs(self.measured_seconds)}"
+        return text + ")"
+
+
+def _seconds(t: float) -> str:
+    return f"{t:.2g} s" if t < 10 else f"{t:,.0f} s"
+
+
 @dataclass
 class TrainResult:
     """What :func:`train_glove` returns: final parameters, mean loss per non-zero per epoch, timing."""
@@ -147,6 +176,7 @@ class TrainResult:
     method: str
     seconds: float
     config: TrainConfig = field(repr=False)
+    choice: MethodChoice | None = None  # how the method was chosen, with the estimated seconds per epoch
 
 
 def init_params(key: jax.Array, vocab_size: int, dim: int) -> GloveParams:
@@ -185,6 +215,114 @@ def choose_method(X: sp.spmatrix, method: str = "auto") -> str:
         return method
     density = X.nnz / float(X.shape[0]) ** 2
     return "dense" if density >= DENSE_MIN_DENSITY else "sparse"
+
+
+# The cost model (seconds per epoch on the 2-core CPU of DESIGN.md, AdaGrad, default batch sizes),
+# from epochs timed there at 100 d:
+# * dense: 0.40 s on the book's X (V = 8,791) and 143 s at V = 114,625. Both are about
+#   V^2 d multiply-adds, but the cost per V^2 d doubles between the two (5.2e-11 s, 1.09e-10 s),
+#   the blocks' B x V arrays (2.2 MB, then 29 MB) falling out of cache; the model is the power
+#   law through the two points: 5.2e-11 s x V^2 d x (V / 8,791)^0.29.
+# * sparse: 1.8-2.2 s on the book's X (5.16 M non-zeros) and 27-30 s on 84.0 M: 3.5e-9 s x nnz d.
+# On the book's X the model says dense 0.40 s, sparse 1.8 s (4.5x apart); on the text8-sized X
+# dense 139 s, sparse 29 s (4.7x). Only when the two are within MEASURE_WITHIN of each other
+# does "auto" time real steps (:func:`measure_epoch_seconds`); outside that band the choice
+# depends on V, nnz and d alone, so it is the same on every machine (the book's outputs depend
+# on it: the book's X is dense by a factor of 4.5, far outside the band).
+DENSE_SECONDS_PER_V2D = 5.2e-11
+DENSE_V_REF, DENSE_V_POWER = 8_791, 0.29
+SPARSE_SECONDS_PER_NNZ_D = 3.5e-9
+MEASURE_WITHIN = 2.0
+
+
+def model_epoch_seconds(V: int, nnz: int, dim: int) -> dict[str, float]:
+    """The cost model's seconds per epoch for "dense" and "sparse" (see the constants above)."""
+    dense = DENSE_SECONDS_PER_V2D * float(V) ** 2 * dim * (V / DENSE_V_REF) ** DENSE_V_POWER
+    return {"dense": dense, "sparse": SPARSE_SECONDS_PER_NNZ_D * nnz * dim}
+
+
+def choose_method_by_cost(X: sp.csr_matrix, config: TrainConfig) -> MethodChoice:
+    """The method ``config`` asks for, or for "auto" the cheaper per epoch of "dense" and "sparse".
+
+    The cost model (:func:`model_epoch_seconds`) decides when it puts the two more than
+    MEASURE_WITHIN (2x) apart; otherwise :func:`measure_epoch_seconds` times a few compiled
+    steps of each on X's own shapes (a few seconds, compiling included) and the faster wins.
+    """
+    if config.method != "auto":
+        return MethodChoice(config.method, "forced", {})
+    model = model_epoch_seconds(X.shape[0], X.nnz, config.dim)
+    ratio = model["dense"] / model["sparse"]
+    if not 1 / MEASURE_WITHIN < ratio < MEASURE_WITHIN:
+        return MethodChoice(min(model, key=model.get), "model", model)
+    measured = measure_epoch_seconds(X, config)
+    return MethodChoice(min(measured, key=measured.get), "measured", model, measured)
+
+
+def measure_epoch_seconds(X: sp.csr_matrix, config: TrainConfig, repeats: int = 3) -> dict[str, float]:
+    """Seconds per epoch of "dense" and "sparse" on X, extrapolated from timed compiled steps.
+
+    dense: one step (a pair of blocks with alternating roles, one block with "both") on two
+    blocks of random rows of X, times the steps of an epoch; sparse: up to 256 chunks spread
+    over X, times n_chunks / 256. Each is compiled first, then the fastest of ``repeats`` runs
+    counts. Memory: the parameters and optimizer state of each method, one at a time.
+    """
+    V = X.shape[0]
+    rng = np.random.default_rng(config.seed)
+    params = init_params(jax.random.PRNGKey(config.seed), V, config.dim)
+
+    def fastest(run) -> float:
+        run()  # compiles
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    B = min(config.batch_size or DEFAULT_BATCH_SIZE["dense"], V)
+    n_blocks = -(-V // B)
+    n_blocks += n_blocks % 2 if config.block_roles == "alternate" else 0
+    rows = rng.choice(V, size=min(2 * B, V), replace=False)
+    blocks = _blocks_of_rows(X, [rows[:B], rows[B:2 * B]], config.x_max, config.alpha, B)
+    optimizer = make_optimizer(config)
+    opt_state = optimizer.init(params)
+    dense_epoch = partial(_dense_epoch, blocks=blocks, optimizer=optimizer, V=V, block_roles=config.block_roles)
+    step = fastest(lambda: jax.block_until_ready(dense_epoch(params, opt_state, jax.random.PRNGKey(0))))
+    dense = step * n_blocks / 2
+    del opt_state
+
+    chunks = make_chunks(X, config.batch_size or DEFAULT_BATCH_SIZE["sparse"])
+    data = chunks.device_arrays()
+    picked = np.unique(np.linspace(0, chunks.n_chunks - 1, min(256, chunks.n_chunks)).astype(np.int64))
+    data = data._replace(start=data.start[picked], first_row=data.first_row[picked])
+    rule = sparse_rule(config)
+    state = [pack_state(rule, params)]
+
+    def sparse_run():
+        state[0], loss = packed_epoch(state[0], jax.random.PRNGKey(0), data, rule, config.x_max, config.alpha,
+                                      chunks.L, chunks.R)
+        float(loss)
+
+    sparse = fastest(sparse_run) * chunks.n_chunks / picked.size
+    return {"dense": dense, "sparse": sparse}
+
+
+def _blocks_of_rows(X: sp.csr_matrix, row_sets: list[np.ndarray], x_max: float, alpha: float, B: int) -> tuple:
+    """Dense-method blocks (the arrays :func:`_dense_epoch` takes) holding the given sets of at most B rows."""
+    n, coo = len(row_sets), []
+    for rows in row_sets:
+        sub = sp.coo_matrix(X[rows])
+        coo.append(sub)
+    L = max(max(c.nnz for c in coo), 1)
+    out_rows = np.full((n, B), X.shape[0], np.int32)
+    local_row, col = np.zeros((n, L), np.int32), np.zeros((n, L), np.int32)
+    f_x, log_x = np.zeros((n, L), np.float32), np.zeros((n, L), np.float32)
+    for k, (rows, c) in enumerate(zip(row_sets, coo)):
+        out_rows[k, :len(rows)] = rows
+        local_row[k, :c.nnz], col[k, :c.nnz] = c.row, c.col
+        f_x[k, :c.nnz] = np.asarray(weighting_fn(c.data.astype(np.float32), x_max, alpha))
+        log_x[k, :c.nnz] = np.log(c.data)
+    return tuple(jnp.asarray(a) for a in (out_rows, local_row, col, f_x, log_x))
 
 
 def sparse_rule(config: TrainConfig) -> SparseRule:
@@ -227,9 +365,83 @@ def make_row_blocks(
     """Partition the rows of X at random into blocks of at most ``block_rows`` and gather their non-zeros.
 
     ``even=True`` makes the number of blocks even (alternating roles takes them in pairs).
-    Rows are dealt round-robin, so block sizes differ by at most one.
+    Rows are dealt round-robin, so block sizes differ by at most one. Every block is padded
+    to the longest block's length (n_blocks x L entries): training uses :func:`make_flat_blocks`,
+    the same blocks unpadded.
     """
-    coo = sp.coo_matrix(X)
+    fb = make_flat_blocks(X, block_rows, x_max, alpha, seed, even)
+    n_blocks, L = fb.rows.shape[0], fb.L
+    block = np.repeat(np.arange(n_blocks), fb.counts)
+    slot = np.arange(block.size) - np.repeat(fb.offsets[:-1], fb.counts)
+    padded = []
+    for flat in (fb.local_row, fb.col, fb.f_x, fb.log_x):
+        a = np.zeros((n_blocks, L), flat.dtype)
+        a[block, slot] = flat[:block.size]
+        padded.append(a)
+    return RowBlocks(fb.rows, *padded)
+
+
+@dataclass(frozen=True)
+class FlatBlocks:
+    """The blocks of :func:`make_row_blocks` without padding: every block's non-zeros one after another.
+
+    rows: (n_blocks, B) int32 (row id V pads); offsets: (n_blocks + 1,) int64, block k's entries
+    at [offsets[k], offsets[k + 1]); counts: (n_blocks,) their numbers; local_row, col (int32),
+    f_x, log_x (float32): (nnz + L,), the last L entries zero, so that a window of L entries
+    from any block's start stays inside. L: the longest block's entries. Memory 16 (nnz + L)
+    bytes, against 16 n_blocks L padded (13 GB on a text8-sized X: one block holds the most
+    frequent words' long rows).
+    """
+
+    rows: np.ndarray
+    offsets: np.ndarray
+    counts: np.ndarray
+    local_row: np.ndarray
+    col: np.ndarray
+    f_x: np.ndarray
+    log_x: np.ndarray
+    L: int
+
+    def device_blocks(self) -> tuple:
+        """What :func:`_dense_epoch` takes as ``blocks``: the rows, then a :class:`BlockColumn` per array
+        whose ``[k]`` is block k's entries padded with zeros to L, equal to row k of make_row_blocks' array."""
+        start = jnp.asarray(self.offsets[:-1].astype(np.int32))
+        counts = jnp.asarray(self.counts.astype(np.int32))
+        return (jnp.asarray(self.rows),
+                *(BlockColumn(device_view(a, 0)[0], start, counts, self.L)
+                  for a in (self.local_row, self.col, self.f_x, self.log_x)))
+
+
+@jax.tree_util.register_pytree_node_class
+class BlockColumn:
+    """One array of :class:`FlatBlocks` on the device; ``column[k]`` (inside jit too) is block k's
+    entries followed by zeros, (L,): what ``padded[k]`` would hold, without storing the padding."""
+
+    def __init__(self, flat, start, counts, L: int):
+        self.flat, self.start, self.counts, self.L = flat, start, counts, L
+
+    def __getitem__(self, k):
+        window = jax.lax.dynamic_slice(self.flat, (self.start[k],), (self.L,))
+        return jnp.where(jnp.arange(self.L) < self.counts[k], window, jnp.zeros((), self.flat.dtype))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.counts.shape[0], self.L)
+
+    def tree_flatten(self):
+        return (self.flat, self.start, self.counts), self.L
+
+    @classmethod
+    def tree_unflatten(cls, L, children):
+        return cls(*children, L)
+
+
+def make_flat_blocks(
+    X: sp.csr_matrix, block_rows: int, x_max: float, alpha: float, seed: int, even: bool = False
+) -> FlatBlocks:
+    """:func:`make_row_blocks`' blocks, unpadded (:class:`FlatBlocks`): the same rows, and each
+    block's non-zeros in the same order (its rows ascending, each row's columns in X's order)."""
+    X = sp.csr_matrix(X)
     V = X.shape[0]
     n_blocks = -(-V // block_rows)
     if even and n_blocks % 2:
@@ -240,26 +452,23 @@ def make_row_blocks(
     dealt[:V] = order
     rows = np.ascontiguousarray(dealt.reshape(B, n_blocks).T)  # block k holds order[k::n_blocks]
     block_of = np.empty(V, np.int64)
-    local_of = np.empty(V, np.int64)
+    local_of = np.empty(V, np.int32)
     live = rows < V
     block_of[rows[live]] = np.nonzero(live)[0]
     local_of[rows[live]] = np.nonzero(live)[1]
-    block = block_of[coo.row]
-    by_block = np.argsort(block, kind="stable")
-    block = block[by_block]
-    counts = np.bincount(block, minlength=n_blocks)
-    slot = np.arange(block.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    L = max(int(counts.max()), 1)
-    local_row = np.zeros((n_blocks, L), np.int32)
-    col = np.zeros((n_blocks, L), np.int32)
-    f_x = np.zeros((n_blocks, L), np.float32)
-    log_x = np.zeros((n_blocks, L), np.float32)
-    data = coo.data[by_block]
-    local_row[block, slot] = local_of[coo.row[by_block]]
-    col[block, slot] = coo.col[by_block]
-    f_x[block, slot] = np.asarray(weighting_fn(data.astype(np.float32), x_max, alpha))
-    log_x[block, slot] = np.log(data)
-    return RowBlocks(rows, local_row, col, f_x, log_x)
+    row_order = np.lexsort((np.arange(V), block_of))  # by block, then by row id
+    lengths = np.diff(X.indptr)[row_order]
+    counts = np.bincount(block_of[row_order], weights=lengths, minlength=n_blocks).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    nnz, L = X.nnz, max(int(counts.max()), 1)
+    Xb = X[row_order]  # rows regrouped by block, each row's entries in X's order
+    local_row, col = aligned_zeros(nnz + L, np.int32), aligned_zeros(nnz + L, np.int32)
+    f_x, log_x = aligned_zeros(nnz + L, np.float32), aligned_zeros(nnz + L, np.float32)
+    local_row[:nnz] = np.repeat(local_of[row_order], lengths)
+    col[:nnz] = Xb.indices
+    f_x[:nnz] = np.asarray(weighting_fn(Xb.data.astype(np.float32), x_max, alpha))
+    log_x[:nnz] = np.log(Xb.data)
+    return FlatBlocks(rows, offsets, counts, local_row, col, f_x, log_x, L)
 
 
 def _block_loss_as_words(params: GloveParams, rows, f_dense, log_dense):
@@ -374,9 +583,9 @@ def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientT
     batch_size = config.batch_size or DEFAULT_BATCH_SIZE[method]
     if method == "dense":
         even = config.block_roles == "alternate"
-        rb = make_row_blocks(X, min(batch_size, V), config.x_max, config.alpha, config.seed, even=even)
-        data = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
-        return partial(_dense_epoch, blocks=data, optimizer=optimizer, V=V, block_roles=config.block_roles)
+        fb = make_flat_blocks(X, min(batch_size, V), config.x_max, config.alpha, config.seed, even=even)
+        return partial(_dense_epoch, blocks=fb.device_blocks(), optimizer=optimizer, V=V,
+                       block_roles=config.block_roles)
     if method == "sparse":
         chunks = make_chunks(X, batch_size)
         epoch = partial(packed_epoch, data=chunks.device_arrays(), rule=sparse_rule(config), x_max=config.x_max,
@@ -435,7 +644,8 @@ def train_glove(
         if result is not None:  # None: "all" found one device, so the single-device path below runs
             return result
     V = X.shape[0]
-    method = choose_method(X, config.method)
+    choice = choose_method_by_cost(X, config)
+    method = choice.method
     if method == "sparse":
         check_symmetric(X)
     if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
@@ -490,4 +700,4 @@ def train_glove(
             save_checkpoint(checkpoint_dir, epoch, current_params(params, opt_state, config.dim), opt_state, key,
                             losses, record)
     params = jax.block_until_ready(current_params(params, opt_state, config.dim))
-    return TrainResult(params, losses, method, time.perf_counter() - start, replace(config))
+    return TrainResult(params, losses, method, time.perf_counter() - start, replace(config), choice)

@@ -211,3 +211,117 @@ def test_alternating_epoch_rejects_an_odd_number_of_blocks(small_corpus):
     blocks = tuple(jnp.asarray(a) for a in (rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x))
     with pytest.raises(GloveLiteError, match=r"1 blocks; .*even=True"):
         _dense_epoch(params, optimizer.init(params), jax.random.PRNGKey(1), blocks, optimizer, V, "alternate")
+
+
+def _padded_blocks_reference(X, block_rows, x_max, alpha, seed, even):
+    """The padded blocks as the first version of make_row_blocks built them (stable sort of X's COO entries
+    by block): the reference that the unpadded blocks of training must reproduce bit for bit."""
+    import scipy.sparse as sp
+
+    coo = sp.coo_matrix(X)
+    V = X.shape[0]
+    n_blocks = -(-V // block_rows)
+    n_blocks += n_blocks % 2 if even else 0
+    B = -(-V // n_blocks)
+    dealt = np.full(n_blocks * B, V, dtype=np.int32)
+    dealt[:V] = np.random.default_rng(seed).permutation(V)
+    rows = np.ascontiguousarray(dealt.reshape(B, n_blocks).T)
+    live = rows < V
+    block_of, local_of = np.empty(V, np.int64), np.empty(V, np.int64)
+    block_of[rows[live]], local_of[rows[live]] = np.nonzero(live)
+    block = block_of[coo.row]
+    by_block = np.argsort(block, kind="stable")
+    block = block[by_block]
+    counts = np.bincount(block, minlength=n_blocks)
+    slot = np.arange(block.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    L = max(int(counts.max()), 1)
+    out = [np.zeros((n_blocks, L), t) for t in (np.int32, np.int32, np.float32, np.float32)]
+    data = coo.data[by_block]
+    out[0][block, slot] = local_of[coo.row[by_block]]
+    out[1][block, slot] = coo.col[by_block]
+    out[2][block, slot] = np.asarray(weighting_fn(data.astype(np.float32), x_max, alpha))
+    out[3][block, slot] = np.log(data)
+    return rows, *out
+
+
+@pytest.mark.parametrize("block_roles", ["alternate", "both"])
+def test_unpadded_blocks_train_bit_identically_to_padded_ones(small_corpus, block_roles):
+    from glove_lite.train import make_flat_blocks
+
+    _, _, X = small_corpus
+    V = X.shape[0]
+    even = block_roles == "alternate"
+    ref = _padded_blocks_reference(X, 16, 100.0, 0.75, 3, even)
+    rb = make_row_blocks(X, 16, 100.0, 0.75, seed=3, even=even)
+    for a, b in zip((rb.rows, rb.local_row, rb.col, rb.f_x, rb.log_x), ref):
+        np.testing.assert_array_equal(a, b)
+    fb = make_flat_blocks(X, 16, 100.0, 0.75, seed=3, even=even)
+    device = fb.device_blocks()
+    for k in (0, 5, fb.rows.shape[0] - 1):
+        for column, padded in zip(device[1:], ref[1:]):
+            np.testing.assert_array_equal(np.asarray(column[k]), padded[k])
+    config = TrainConfig(dim=8, block_roles=block_roles)
+    optimizer = make_optimizer(config)
+    params = init_params(jax.random.PRNGKey(0), V, 8)
+    outputs = []
+    for blocks in (device, tuple(jnp.asarray(a) for a in ref)):
+        p, s = params, optimizer.init(params)
+        for epoch in range(2):
+            p, s, loss = _dense_epoch(p, s, jax.random.PRNGKey(epoch), blocks, optimizer, V, block_roles)
+        outputs.append((p, float(loss)))
+    assert outputs[0][1] == outputs[1][1]
+    for a, b in zip(outputs[0][0], outputs[1][0]):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_unpadded_blocks_hold_nnz_plus_one_block_not_the_longest_block_times_all():
+    import scipy.sparse as sp
+
+    from glove_lite.train import make_flat_blocks
+
+    V = 600
+    A = sp.random(V, V, density=0.005, random_state=0, format="csr") + sp.csr_matrix(
+        (np.ones(V), (np.zeros(V, int), np.arange(V))), shape=(V, V))  # row 0 holds every column
+    X = sp.csr_matrix(A + A.T)
+    fb = make_flat_blocks(X, 8, 100.0, 0.75, seed=0, even=True)
+    n_blocks = fb.rows.shape[0]
+    assert fb.counts.sum() == X.nnz and fb.L == fb.counts.max() >= V
+    assert fb.f_x.shape == (X.nnz + fb.L,)
+    assert fb.f_x.nbytes * 4 < 0.2 * 16 * n_blocks * fb.L  # padded blocks would need 16 n_blocks L bytes
+
+
+def test_auto_chooses_by_the_cost_model_outside_the_band_and_by_timing_inside(monkeypatch):
+    import types
+
+    import scipy.sparse as sp
+
+    import glove_lite.train as train
+
+    def no_timing(*args, **kwargs):
+        raise AssertionError("timed although the model was clear")
+
+    monkeypatch.setattr(train, "measure_epoch_seconds", no_timing)
+    book = types.SimpleNamespace(shape=(8_791, 8_791), nnz=5_164_845)  # the book's X: 6.7 % dense
+    text8 = types.SimpleNamespace(shape=(112_822, 112_822), nnz=83_983_426)  # generated text8-sized X: 0.66 %
+    for X, method in ((book, "dense"), (text8, "sparse")):
+        choice = train.choose_method_by_cost(X, TrainConfig())
+        assert (choice.method, choice.how) == (method, "model")
+        slow, fast = sorted(choice.model_seconds.values(), reverse=True)
+        assert slow > 4 * fast  # far outside the 2x band: no machine's timing noise can flip it
+    assert "dense 0.4 s, sparse 1.8 s per epoch" in train.choose_method_by_cost(book, TrainConfig()).describe()
+    assert train.choose_method_by_cost(text8, TrainConfig(method="dense")) == ("dense", "forced", {}, None)
+
+    monkeypatch.undo()
+    A = sp.random(1000, 1000, density=0.004, random_state=0, format="csr") * 20
+    X = sp.csr_matrix(A + A.T)  # 0.8 % dense at V = 1,000: the model puts the two within 2x
+    choice = train.choose_method_by_cost(X, TrainConfig(dim=8, seed=1))
+    assert choice.how == "measured" and set(choice.measured_seconds) == {"dense", "sparse"}
+    assert choice.method == min(choice.measured_seconds, key=choice.measured_seconds.get)
+    assert all(t > 0 for t in choice.measured_seconds.values()) and "timed" in choice.describe()
+
+
+def test_train_glove_records_the_choice(small_corpus):
+    _, _, X = small_corpus
+    result = train_glove(X, TrainConfig(dim=4, epochs=1))
+    assert result.choice.method == result.method == "dense" and result.choice.how in ("model", "measured")
+    assert train_glove(X, TrainConfig(dim=4, epochs=1, method="pairs")).choice.how == "forced"

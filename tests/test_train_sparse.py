@@ -230,3 +230,32 @@ def test_sparse_divergence_names_the_learning_rate_in_use(small_corpus):
     bad = GloveParams(jnp.full((V, 4), jnp.inf), jnp.ones((V, 4)), jnp.zeros(V), jnp.zeros(V))
     with pytest.raises(GloveLiteError, match=r"epoch 1; lower the learning rate \(now 0.5\)"):
         train_glove(X, TrainConfig(dim=4, epochs=2, method="sparse"), params=bad)
+
+
+def _misaligned(values: np.ndarray, shift: int) -> np.ndarray:
+    """A copy of values whose first element sits ``shift`` 4-byte elements past a 64-byte boundary."""
+    buf = np.empty(values.size * 4 + 128, np.uint8)
+    off = (-buf.ctypes.data) % 64 + 4 * shift
+    out = buf[off:off + values.size * 4].view(values.dtype)
+    out[:] = values
+    return out
+
+
+@pytest.mark.parametrize("shift", [0, 1, 7, 15])
+def test_device_view_reads_every_window_and_uses_the_array_in_place(shift):
+    from glove_lite.sparse_train import HEAD, _window, device_view
+
+    L = 5
+    for dtype in (np.float32, np.int32):
+        a = _misaligned(np.arange(100).astype(dtype), shift)
+        main, head, got_shift = device_view(a, L)
+        assert got_shift == (HEAD - shift) % HEAD and head.shape == (L + HEAD,)
+        if jax.default_backend() == "cpu":  # no copy: main is a's own memory from the boundary on
+            assert main.unsafe_buffer_pointer() == a.ctypes.data + 4 * got_shift
+        read = jax.jit(lambda s: _window(main, head, got_shift, s, L))
+        for s in range(a.size - L + 1):
+            np.testing.assert_array_equal(np.asarray(read(s)), a[s:s + L])
+    short = np.arange(12, dtype=np.float32)  # shorter than L + HEAD: copied whole
+    main, head, got_shift = device_view(short, L)
+    assert got_shift == 0 and main.shape == (12,)
+    np.testing.assert_array_equal(np.asarray(_window(main, head, 0, 7, L)), short[7:12])
