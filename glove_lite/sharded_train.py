@@ -256,11 +256,20 @@ def make_tables(params: GloveParams, rule: SparseRule, layout: Layout) -> tuple[
     return tables[0], tables[1]
 
 
+def _host_rows(table, rows: np.ndarray, d: int) -> np.ndarray:
+    """Rows ``rows``, columns [w, b], of a table sharded over the mesh, as a host array (every process gets all)."""
+    if table.is_fully_addressable:
+        return np.asarray(jnp.take(table[:, :d + 1], jnp.asarray(rows), axis=0))
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(table[:, :d + 1], tiled=True))[rows]
+
+
 def params_from_tables(word_table, context_table, layout: Layout, d: int) -> GloveParams:
-    """The parameters (W, W_tilde, b, b_tilde) as (V, d) / (V,) arrays in vocabulary order."""
-    rows = jnp.asarray(layout.rows_of_words())
-    wt, ct = jnp.take(word_table, rows, axis=0), jnp.take(context_table, rows, axis=0)
-    return GloveParams(wt[:, :d], ct[:, :d], wt[:, d], ct[:, d])
+    """The parameters (W, W_tilde, b, b_tilde) as (V, d) / (V,) arrays in vocabulary order, on the default device."""
+    rows = layout.rows_of_words()
+    wt, ct = _host_rows(word_table, rows, d), _host_rows(context_table, rows, d)
+    return GloveParams(*(jnp.asarray(a) for a in (wt[:, :d], ct[:, :d], wt[:, d], ct[:, d])))
 
 
 # ----------------------------------------------------------------------------- one half-step
@@ -357,9 +366,13 @@ def make_epoch_fn(mesh: Mesh, rule: SparseRule, x_max: float, alpha: float, L: i
 
 
 def _put(host_blocks: list, mesh: Mesh):
-    """Stack per-device host blocks (one per device, along axis 0) into one array sharded over the mesh."""
+    """Stack per-device host blocks (one per device, along axis 0) into one array sharded over the mesh.
+
+    Each process places only the blocks of its own devices (several hosts: see the README).
+    """
     devices = list(mesh.devices.flat)
-    shards = [jax.device_put(block, dev) for block, dev in zip(host_blocks, devices)]
+    shards = [jax.device_put(block, dev) for block, dev in zip(host_blocks, devices)
+              if dev.process_index == jax.process_index()]
     shape = (sum(b.shape[0] for b in host_blocks),) + host_blocks[0].shape[1:]
     return jax.make_array_from_single_device_arrays(shape, NamedSharding(mesh, P(AXIS)), shards)
 
@@ -455,9 +468,10 @@ def train_sharded(
     for epoch in epochs:
         t0 = time.perf_counter()
         key, epoch_key = jax.random.split(key)
-        order = jax.random.permutation(epoch_key, G)
+        order = jax.make_array_from_process_local_data(NamedSharding(mesh, P()),
+                                                       np.asarray(jax.random.permutation(epoch_key, G)))
         wt, ct, total = epoch_fn(wt, ct, order, data)
-        loss = float(total) / X.nnz
+        loss = float(total.addressable_data(0)) / X.nnz
         epoch_seconds.append(time.perf_counter() - t0)
         if not math.isfinite(loss):
             if bar is not None:
@@ -470,8 +484,7 @@ def train_sharded(
         if callback is not None:
             callback(epoch, params_from_tables(wt, ct, layout, d), loss)
     result_params = jax.block_until_ready(params_from_tables(wt, ct, layout, d))
-    return ShardedResult(GloveParams(*(jax.device_put(a, jax.devices()[0]) for a in result_params)), losses,
-                         epoch_seconds, N, G, time.perf_counter() - start, config)
+    return ShardedResult(result_params, losses, epoch_seconds, N, G, time.perf_counter() - start, config)
 
 
 def train_glove_sharded(X: sp.csr_matrix, config: TrainConfig, callback=None, progress: bool = False,

@@ -229,3 +229,61 @@ def test_two_and_four_simulated_devices_equal_one_device():
             np.testing.assert_allclose(out[opt][N]["losses"], one, rtol=1e-5)
     assert out["train_glove"]["method"] == "tiled" and out["all"] == "tiled"
     assert out["train_glove"]["losses"][-1] < out["train_glove"]["losses"][0]
+
+
+_HOST = """
+import json, os, sys
+import jax
+jax.config.update("jax_num_cpu_devices", 2)
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+jax.distributed.initialize(sys.argv[1], 2, int(sys.argv[2]))
+import numpy as np, scipy.sparse as sp
+from glove_lite.sharded_train import train_sharded
+from glove_lite.train import TrainConfig
+A = sp.random(200, 200, density=0.05, random_state=0, format="csr") * 50
+X = sp.csr_matrix(A + A.T)
+r = train_sharded(X, TrainConfig(dim=8, epochs=3), devices="all", groups=4)
+print(json.dumps({"devices": r.devices, "local": len(jax.local_devices()), "losses": r.losses,
+                  "W": np.asarray(r.params.W).tolist()}))
+"""
+
+
+def test_two_processes_with_two_devices_each_equal_one_device():
+    """Several hosts, simulated: two processes (jax.distributed, gloo on CPU) of two devices each."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    env.pop("XLA_FLAGS", None)
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(_HOST), f"localhost:{port}", str(i)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for i in range(2)]
+    outs = []
+    for p in procs:
+        try:
+            out, err = p.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            for q in procs:
+                q.kill()
+            raise
+        assert p.returncode == 0, err[-2000:]
+        outs.append(json.loads(out.strip().splitlines()[-1]))
+
+    A = sp.random(200, 200, density=0.05, random_state=0, format="csr") * 50
+    one = train_sharded(sp.csr_matrix(A + A.T), TrainConfig(dim=8, epochs=3), devices=1, groups=4)
+    for out in outs:
+        assert out["devices"] == 4 and out["local"] == 2
+        np.testing.assert_allclose(out["losses"], one.losses, rtol=1e-5)
+        np.testing.assert_allclose(np.array(out["W"]), np.asarray(one.params.W), rtol=1e-5, atol=1e-6)
+
+
+def test_bench_tiled_child_reports_time_loss_and_memory_on_two_simulated_devices(tmp_path):
+    from glove_lite.bench_train import run_child
+
+    A = sp.random(800, 800, density=0.01, random_state=0, format="csr") * 20
+    X = sp.csr_matrix(A + A.T)
+    path = tmp_path / "x.npz"
+    np.savez(path, shape=np.array(X.shape), indptr=X.indptr, indices=X.indices, data=X.data)
+    rec = run_child("tiled", path, devices=2)
+    assert rec["epoch_s"] > 0 and rec["first_s"] > 0 and rec["loss"] > 0 and 0 < rec["peak_gb"] < 4, rec
