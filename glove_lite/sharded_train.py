@@ -167,70 +167,123 @@ class Tiles:
         return self.T // self.L
 
 
-def _group_rows(X: sp.csr_matrix, a: int, G: int):
-    """The rows a, a + G, ... of X as (local row of each non-zero, column, value), CSR order."""
-    sub = X[a::G]
-    rloc = np.repeat(np.arange(sub.shape[0], dtype=np.int64), np.diff(sub.indptr))
-    return rloc, sub.indices, sub.data
+def _aligned_zeros(shape: tuple, dtype) -> np.ndarray:
+    """A zeroed host array whose data starts on a 64-byte boundary: JAX's CPU client then uses it without a copy."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape)) * dtype.itemsize
+    raw = np.zeros(n + 64, np.uint8)
+    offset = (-raw.ctypes.data) % 64
+    return raw[offset:offset + n].view(dtype).reshape(shape)
 
 
-def make_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int = DEFAULT_CHUNK) -> Tiles:
-    """Cut X (symmetric CSR, sorted indices) into G x G tiles and chunks of ``chunk_size`` for each device.
+def _group_blocks(X: sp.csr_matrix, a: int, G: int, budget: int = 1 << 22):
+    """Rows a, a + G, ... of X in CSR order, about ``budget`` non-zeros at a time: (local row, column, value) arrays."""
+    rows = np.arange(a, X.shape[0], G)
+    lens = (X.indptr[rows + 1] - X.indptr[rows]).astype(np.int64)
+    cum = np.concatenate([[0], np.cumsum(lens)])
+    l0 = 0
+    while l0 < rows.size:
+        l1 = min(rows.size, max(l0 + 1, int(np.searchsorted(cum, cum[l0] + budget, side="right")) - 1))
+        n = lens[l0:l1]
+        idx = np.repeat(X.indptr[rows[l0:l1]] - (cum[l0:l1] - cum[l0]), n) + np.arange(cum[l1] - cum[l0])
+        yield np.repeat(np.arange(l0, l1), n), X.indices[idx], X.data[idx]
+        l0 = l1
 
-    Host memory: the tiles (about 8 nnz bytes) plus one group of rows at a time.
+
+@dataclass
+class TilePlan:
+    """Shapes shared by every device's tiles: chunk length L, rows per chunk window R, padded tile length T.
+
+    indptr (G, G, Vg + 1) int64 and first (G, G, C) int64 are the row pointers and chunk first rows of
+    tile (a, b); tile_nnz (G, G) its non-zeros.
     """
-    G, N, k, Vg = layout.G, layout.N, layout.k, layout.Vg
-    X = sp.csr_matrix(X)
-    if not X.has_sorted_indices:
-        X = X.sorted_indices()
+
+    layout: Layout
+    indptr: np.ndarray
+    first: np.ndarray
+    tile_nnz: np.ndarray
+    L: int
+    R: int
+    T: int
+
+    @property
+    def C(self) -> int:
+        return self.T // self.L
+
+
+def plan_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int = DEFAULT_CHUNK) -> TilePlan:
+    """Count each tile's non-zeros per row (one pass over X) and fix L, R and T."""
+    G, Vg = layout.G, layout.Vg
     row_len = np.zeros((G, G, Vg), np.int64)  # [a, b, local row]: non-zeros of tile (a, b) in each row
     for a in range(G):
-        rloc, cols, _ = _group_rows(X, a, G)
-        row_len[a] = np.bincount((cols % G).astype(np.int64) * Vg + rloc, minlength=G * Vg).reshape(G, Vg)
+        for rloc, cols, _ in _group_blocks(X, a, G):
+            row_len[a] += np.bincount((cols % G).astype(np.int64) * Vg + rloc, minlength=G * Vg).reshape(G, Vg)
     tile_nnz = row_len.sum(axis=2)
     L = int(max(1, min(chunk_size, tile_nnz.max())))
     T = int(-(-max(int(tile_nnz.max()), 1) // L) * L)
     C = T // L
     indptr = np.zeros((G, G, Vg + 1), np.int64)
     indptr[:, :, 1:] = np.cumsum(row_len, axis=2)
-    # R: the most rows any chunk window spans.
+    del row_len
     starts = np.arange(C, dtype=np.int64) * L
-    first = np.empty((G, G, C), np.int64)
+    first = np.zeros((G, G, C), np.int64)
     R = 1
     for a in range(G):
         for b in range(G):
             ip, n = indptr[a, b], int(tile_nnz[a, b])
-            f = np.searchsorted(ip, starts, side="right") - 1
-            last = np.searchsorted(ip, np.minimum(starts + L, max(n, 1)) - 1, side="right") - 1
             live = starts < n
-            f = np.where(live, np.minimum(f, Vg - 1), 0)
-            first[a, b] = f
-            if live.any():
-                R = max(R, int((last[live] - f[live]).max()) + 1)
-    R = min(R, Vg)
+            if not live.any():
+                continue
+            f = np.searchsorted(ip, starts[live], side="right") - 1
+            last = np.searchsorted(ip, np.minimum(starts[live] + L, n) - 1, side="right") - 1
+            first[a, b, live] = f
+            R = max(R, int((last - f).max()) + 1)
+    return TilePlan(layout, indptr, first, tile_nnz, L, min(R, Vg), T)
 
-    x_dev = [np.zeros((G, k, T), np.float32) for _ in range(N)]
-    cols_dev = [np.zeros((G, k, T), np.int32) for _ in range(N)]
-    indptr_dev = [np.zeros((G, k, Vg + 1 + R), np.int32) for _ in range(N)]
-    first_dev = [np.zeros((G, k, C), np.int32) for _ in range(N)]
-    nnz_dev = [np.zeros((G, k), np.int32) for _ in range(N)]
-    for a in range(G):
-        p, j = a % N, a // N
-        rloc, cols, data = _group_rows(X, a, G)
-        b_of = cols % G
-        order = np.argsort(b_of.astype(np.uint16 if G < 2**16 else np.int64), kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(b_of, minlength=G))])
+
+def device_tiles(X: sp.csr_matrix, plan: TilePlan, p: int) -> tuple:
+    """Device p's tiles as host arrays (x, cols, indptr, first_row, nnz), stacked [stratum s, slot j] (see :class:`Tiles`)."""
+    layout, L, R, T = plan.layout, plan.L, plan.R, plan.T
+    G, N, k, Vg = layout.G, layout.N, layout.k, layout.Vg
+    x = _aligned_zeros((G, k, T), np.float32)
+    cols_out = _aligned_zeros((G, k, T), np.int32)
+    indptr = _aligned_zeros((G, k, Vg + 1 + R), np.int32)
+    first = _aligned_zeros((G, k, plan.C), np.int32)
+    nnz = _aligned_zeros((G, k), np.int32)
+    for j in range(k):
+        a = p + N * j
+        strata = (np.arange(G) - a) % G  # the stratum of tile (a, b), for each b
+        cursor = np.zeros(G, np.int64)
+        for _, cols, data in _group_blocks(X, a, G):
+            b_of = cols % G
+            order = np.argsort(b_of.astype(np.uint16 if G < 2**16 else np.int64), kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(np.bincount(b_of, minlength=G))])
+            for b in np.nonzero(np.diff(bounds))[0]:
+                sel = order[bounds[b]:bounds[b + 1]]
+                s, c0 = strata[b], cursor[b]
+                x[s, j, c0:c0 + sel.size] = data[sel]
+                cols_out[s, j, c0:c0 + sel.size] = layout.group_base(b) + cols[sel] // G
+                cursor[b] += sel.size
         for b in range(G):
-            s = (b - a) % G
-            sel = order[bounds[b]:bounds[b + 1]]
-            n = sel.size
-            x_dev[p][s, j, :n] = data[sel]
-            cols_dev[p][s, j, :n] = layout.group_base(b) + cols[sel] // G
-            indptr_dev[p][s, j, :Vg + 1] = indptr[a, b]
-            indptr_dev[p][s, j, Vg + 1:] = n
-            first_dev[p][s, j] = first[a, b]
-            nnz_dev[p][s, j] = n
-    return Tiles(layout, x_dev, cols_dev, indptr_dev, first_dev, nnz_dev, L, R, T)
+            s = strata[b]
+            indptr[s, j, :Vg + 1] = plan.indptr[a, b]
+            indptr[s, j, Vg + 1:] = plan.tile_nnz[a, b]
+            first[s, j] = plan.first[a, b]
+            nnz[s, j] = plan.tile_nnz[a, b]
+    return x, cols_out, indptr, first, nnz
+
+
+def _sorted_csr(X: sp.spmatrix) -> sp.csr_matrix:
+    X = sp.csr_matrix(X)
+    return X if X.has_sorted_indices else X.sorted_indices()
+
+
+def make_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int = DEFAULT_CHUNK) -> Tiles:
+    """Cut X (symmetric) into G x G tiles and chunks of ``chunk_size``: every device's tiles, on the host."""
+    X = _sorted_csr(X)
+    plan = plan_tiles(X, layout, chunk_size)
+    per_device = [device_tiles(X, plan, p) for p in range(layout.N)]
+    return Tiles(layout, *(list(arrays) for arrays in zip(*per_device)), plan.L, plan.R, plan.T)
 
 
 # ----------------------------------------------------------------------------- tables
@@ -377,6 +430,23 @@ def _put(host_blocks: list, mesh: Mesh):
     return jax.make_array_from_single_device_arrays(shape, NamedSharding(mesh, P(AXIS)), shards)
 
 
+def _put_tiles(X: sp.csr_matrix, plan: TilePlan, mesh: Mesh) -> tuple:
+    """Every device's tiles, built on the host one device at a time and placed on it: 5 arrays sharded over the mesh.
+
+    On CPU the 64-byte-aligned host arrays become the device arrays without a copy.
+    """
+    devices = list(mesh.devices.flat)
+    shards: list[list] = [[] for _ in range(5)]
+    for p, dev in enumerate(devices):
+        if dev.process_index != jax.process_index():
+            continue
+        for out, block in zip(shards, device_tiles(X, plan, p)):
+            out.append(jax.device_put(block, dev))
+    sharding = NamedSharding(mesh, P(AXIS))
+    return tuple(jax.make_array_from_single_device_arrays((len(devices) * s[0].shape[0],) + s[0].shape[1:], sharding, s)
+                 for s in shards)
+
+
 # ----------------------------------------------------------------------------- driver
 
 @dataclass
@@ -432,6 +502,7 @@ def train_sharded(
     if X.data.min() <= 0 or not np.isfinite(X.data).all():
         raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
     check_symmetric(X)
+    X = _sorted_csr(X)
     start = time.perf_counter()
     N = resolve_devices(config.devices if devices is None else devices)
     G = N if groups is None else groups
@@ -445,15 +516,14 @@ def train_sharded(
     key, init_key = jax.random.split(key)
     if params is None:
         params = init_params(init_key, V, d)
-    tiles = make_tiles(X, layout, config.batch_size or DEFAULT_CHUNK)
-    data = tuple(_put(blocks, mesh) for blocks in (tiles.x, tiles.cols, tiles.indptr, tiles.first_row, tiles.nnz))
-    del tiles.x, tiles.cols
+    plan = plan_tiles(X, layout, config.batch_size or DEFAULT_CHUNK)
+    data = _put_tiles(X, plan, mesh)
     word_host, context_host = make_tables(params, rule, layout)
     per = layout.k * layout.Vg
     wt = _put([word_host[p * per:(p + 1) * per] for p in range(N)], mesh)
     ct = _put([context_host[p * per:(p + 1) * per] for p in range(N)], mesh)
     del word_host, context_host
-    epoch_fn = make_epoch_fn(mesh, rule, float(config.x_max), float(config.alpha), tiles.L, tiles.R, tiles.C,
+    epoch_fn = make_epoch_fn(mesh, rule, float(config.x_max), float(config.alpha), plan.L, plan.R, plan.C,
                              layout.Vg, d, layout.k)
 
     losses: list[float] = []
