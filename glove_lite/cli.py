@@ -165,7 +165,7 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from glove_lite.pipeline import count_corpus, load_counts, train_from_counts
+    from glove_lite.pipeline import count_corpus, load_counts_for_training, train_from_counts
     from glove_lite.train import TrainConfig
 
     _check_output(args.output, args.overwrite)
@@ -181,7 +181,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     log = _log(args)
     start = time.perf_counter()
     if args.cooccurrence is not None:
-        counts = load_counts(args.cooccurrence)
+        counts = load_counts_for_training(args.cooccurrence, config)
     else:
         counts = count_corpus(args.corpus, **_counting_kwargs(args))
     log(f"{counts.summary()}; counted in {time.perf_counter() - start:.1f} s")
@@ -190,6 +190,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     vectors, result = train_from_counts(counts, config, progress=not args.quiet, checkpoint_dir=args.checkpoint,
                                         checkpoint_every=args.checkpoint_every, resume=args.resume)
     vectors.save(args.output, format=args.format, overwrite=args.overwrite)
+    if result.choice is not None:
+        log(f"method: {result.choice.describe()}")
     log(f"final loss {result.losses[-1]:.4f}; trained in {result.seconds:.1f} s ({result.method} method), "
         f"{time.perf_counter() - start:.1f} s in all; wrote {args.output}")
     return 0

@@ -314,8 +314,12 @@ def _file_chunks(path: Path, dtype, on_bytes: Callable[[int], Any] | None = None
                 on_bytes(part.nbytes)
 
 
-def load_counts(path: str | Path) -> Counts:
-    """Read a counts file written by ``glove-lite count`` (:func:`save_counts`)."""
+def load_counts(path: str | Path, dtype=np.float64) -> Counts:
+    """Read a counts file written by ``glove-lite count`` (:func:`save_counts`).
+
+    ``dtype``: X's values as stored (float64), or e.g. float32, converted piece by piece (no
+    float64 copy of the values is ever whole in memory).
+    """
     path = Path(path)
     if not path.is_file():
         raise CountingError(f"counts file {str(path)!r} does not exist; expected a file written by glove-lite count")
@@ -325,7 +329,8 @@ def load_counts(path: str | Path) -> Counts:
             words = json.loads(str(z["words"]))
             freqs = z["counts"].tolist()
             shape = tuple(int(s) for s in z["shape"])
-            X = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape)
+            data = z["data"] if np.dtype(dtype) == np.float64 else _read_npz_member(z.zip, "data", dtype)
+            X = sp.csr_matrix((data, z["indices"], z["indptr"]), shape=shape)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise CountingError(f"{str(path)!r} is not a readable counts file ({exc}); "
                             "expected a .npz file written by glove-lite count") from None
@@ -335,6 +340,36 @@ def load_counts(path: str | Path) -> Counts:
     X.has_sorted_indices = True
     vocab = Vocabulary(tuple(words), tuple(freqs), int(settings.get("min_count") or 1))
     return Counts(vocab, X, settings)
+
+
+def _read_npz_member(zf: zipfile.ZipFile, name: str, dtype, items: int = 1 << 22) -> np.ndarray:
+    """One 1-D ``.npy`` member of a zip read ``items`` at a time into a new array of ``dtype``."""
+    with zf.open(name + ".npy") as fh:
+        version = np.lib.format.read_magic(fh)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, stored = read_header(fh)
+        out = np.empty(shape, dtype)
+        for a in range(0, out.size, items):
+            n = min(items, out.size - a)
+            out[a:a + n] = np.frombuffer(fh.read(n * stored.itemsize), stored)
+        return out
+
+
+def load_counts_for_training(path: str | Path, config: TrainConfig = TrainConfig()) -> Counts:
+    """:func:`load_counts`, with X's values as float32 when the sparse method will train on them
+    (forced, or chosen by the cost model from the file's V and nnz): it takes them as float32
+    anyway, and uses float32 values in place (8 bytes per non-zero in all instead of 12 + 4).
+    Otherwise float64, as stored (dense blocks take log X of the float64 values)."""
+    from glove_lite.train import choose_method_by_model
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            settings = json.loads(str(z["settings"]))
+        V, nnz = int(settings["words"]), int(settings["nnz"])
+    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, EOFError):
+        return load_counts(path)  # names what is wrong with the file, or reads it as stored
+    sparse = V > 0 and nnz > 0 and config.devices == 1 and choose_method_by_model(V, nnz, config).method == "sparse"
+    return load_counts(path, np.float32 if sparse else np.float64)
 
 
 # ----------------------------------------------------------------------------- training

@@ -25,10 +25,16 @@ visit the non-zeros of X, with the same loss:
 * ``"pairs"``: shuffled batches of (i, j, X_ij) through the dense optax optimizer, the
   textbook port, kept as a reference: every step updates all of W and W_tilde (O(V x d)).
 
-``method="auto"`` picks dense when X is at least 2 % dense and sparse below. Measured on
-the 2-core machine at 100 d: dense costs about 1e-10 s x V^2 d per epoch (143 s at
-V = 114,625), sparse about 5e-9 s x nnz d (2 M non-zeros per second), so they cross near
-2 % density; the book's corpus (6.7 %) stays dense, a text8-sized one (0.77 %) goes sparse.
+``method="auto"`` picks the cheaper of dense and sparse per epoch (:func:`choose_method_by_cost`):
+a cost model calibrated on the 2-core machine (dense about 5.2e-11 s x V^2 d x (V / 8,791)^0.29,
+sparse 3.5e-9 s x nnz d) decides when it puts them more than 2x apart, and a few timed steps
+on X's own shapes decide otherwise. The book's corpus (8,791 words, 6.7 % dense: dense 0.4 s,
+sparse 1.8 s by the model) stays dense on every machine; a text8-sized one (112,822 words,
+0.66 %: dense 139 s, sparse 29 s) goes sparse. ``choose_method`` is the older density rule
+(dense at 2 % and above), kept for the book's chapter 4.
+
+Memory: nothing is V x V, and dense blocks are stored unpadded (:func:`make_flat_blocks`);
+:func:`predicted_peak_bytes` gives each method's peak as a formula of V, d and nnz.
 """
 
 from __future__ import annotations
@@ -83,8 +89,8 @@ class TrainConfig:
     grad_clip clips each gradient component to [-grad_clip, grad_clip] (None: off).
     block_roles (dense method): "alternate" uses each block of rows of X either as words or
     as contexts, "both" uses it in both roles in one step (see the module docstring).
-    method: "dense" row blocks, "sparse" updates, the textbook "pairs", or "auto" (dense at
-    >= 2 % density, else sparse).
+    method: "dense" row blocks, "sparse" updates, the textbook "pairs", or "auto" (the cheaper
+    of dense and sparse per epoch, see :func:`choose_method_by_cost`).
     devices: 1 (default) trains on one device with ``method``; N > 1 (or "all", every device
     JAX sees, when there are several) trains with the tiled schedule of
     :mod:`glove_lite.sharded_train` (sparse chunk steps; ``method`` must be "auto" or "sparse").
@@ -248,14 +254,23 @@ def choose_method_by_cost(X: sp.csr_matrix, config: TrainConfig) -> MethodChoice
     MEASURE_WITHIN (2x) apart; otherwise :func:`measure_epoch_seconds` times a few compiled
     steps of each on X's own shapes (a few seconds, compiling included) and the faster wins.
     """
+    choice = choose_method_by_model(X.shape[0], X.nnz, config)
+    if choice.how != "measure":
+        return choice
+    measured = measure_epoch_seconds(X, config)
+    return MethodChoice(min(measured, key=measured.get), "measured", choice.model_seconds, measured)
+
+
+def choose_method_by_model(V: int, nnz: int, config: TrainConfig) -> MethodChoice:
+    """:func:`choose_method_by_cost` before any timing: "forced", "model", or ``how="measure"`` (method
+    None) when the model puts dense and sparse within MEASURE_WITHIN of each other."""
     if config.method != "auto":
         return MethodChoice(config.method, "forced", {})
-    model = model_epoch_seconds(X.shape[0], X.nnz, config.dim)
+    model = model_epoch_seconds(V, nnz, config.dim)
     ratio = model["dense"] / model["sparse"]
     if not 1 / MEASURE_WITHIN < ratio < MEASURE_WITHIN:
         return MethodChoice(min(model, key=model.get), "model", model)
-    measured = measure_epoch_seconds(X, config)
-    return MethodChoice(min(measured, key=measured.get), "measured", model, measured)
+    return MethodChoice(None, "measure", model)
 
 
 def measure_epoch_seconds(X: sp.csr_matrix, config: TrainConfig, repeats: int = 3) -> dict[str, float]:
@@ -323,6 +338,36 @@ def _blocks_of_rows(X: sp.csr_matrix, row_sets: list[np.ndarray], x_max: float, 
         f_x[k, :c.nnz] = np.asarray(weighting_fn(c.data.astype(np.float32), x_max, alpha))
         log_x[k, :c.nnz] = np.log(c.data)
     return tuple(jnp.asarray(a) for a in (out_rows, local_row, col, f_x, log_x))
+
+
+PROCESS_BASE_BYTES = int(0.32 * 2**30)  # Python, numpy, scipy, JAX and compiled epochs (measured, 2,000 words)
+
+
+def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str = "adagrad",
+                         x_bytes_per_nnz: int = 8, block_rows: int = 64, longest_block: int = 0) -> int:
+    """Predicted peak resident bytes of a process holding X (CSR) and running :func:`train_glove` on it.
+
+    ``x_bytes_per_nnz``: 8 for float32 values and int32 columns, 12 for float64 values.
+    With P = 8 V (d + 1) (W, W~, b, b~ in float32) and s = 1 (AdaGrad) or 2 (Adam) state copies:
+
+    * sparse: X's arrays are used in place (float64 values get a 4 nnz float32 copy); at the
+      start the initial parameters, the state and the packed table (1 + s) P coexist: 2 (1 + s) P.
+    * dense: the unpadded blocks 16 (nnz + L) (L the longest block's entries, at most B V);
+      the parameters, the state and a gradient and update (3 + s) P; the B x V arrays of a step,
+      about 10 of them in float32 (40 B V).
+    * pairs: the pair arrays, the permutation and the shuffled copies (about 36 nnz) and (3 + s) P.
+
+    Plus X itself (x_bytes_per_nnz nnz + 4 V) and PROCESS_BASE_BYTES.
+    """
+    s = 1 if optimizer == "adagrad" else 2
+    P = 8 * V * (dim + 1)
+    x = x_bytes_per_nnz * nnz + 4 * V
+    if method == "sparse":
+        own = 0 if x_bytes_per_nnz == 8 else 4 * nnz
+        return PROCESS_BASE_BYTES + x + own + 2 * (1 + s) * P
+    if method == "dense":
+        return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + (3 + s) * P + 40 * block_rows * V
+    return PROCESS_BASE_BYTES + x + 36 * nnz + (3 + s) * P
 
 
 def sparse_rule(config: TrainConfig) -> SparseRule:
@@ -461,14 +506,26 @@ def make_flat_blocks(
     counts = np.bincount(block_of[row_order], weights=lengths, minlength=n_blocks).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     nnz, L = X.nnz, max(int(counts.max()), 1)
-    Xb = X[row_order]  # rows regrouped by block, each row's entries in X's order
     local_row, col = aligned_zeros(nnz + L, np.int32), aligned_zeros(nnz + L, np.int32)
     f_x, log_x = aligned_zeros(nnz + L, np.float32), aligned_zeros(nnz + L, np.float32)
-    local_row[:nnz] = np.repeat(local_of[row_order], lengths)
-    col[:nnz] = Xb.indices
-    f_x[:nnz] = np.asarray(weighting_fn(Xb.data.astype(np.float32), x_max, alpha))
-    log_x[:nnz] = np.log(Xb.data)
+    # Rows regrouped by block, each row's entries in X's order, a group of rows at a time
+    # (host temporaries stay O(FILL_ENTRIES), not O(nnz)).
+    ends = np.cumsum(lengths)
+    cuts = np.searchsorted(ends, np.arange(FILL_ENTRIES, nnz, FILL_ENTRIES), side="right")
+    for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [V]])):
+        if a == b:
+            continue
+        part = X[row_order[a:b]]
+        p0 = int(ends[a - 1]) if a else 0
+        p1 = p0 + part.nnz
+        local_row[p0:p1] = np.repeat(local_of[row_order[a:b]], lengths[a:b])
+        col[p0:p1] = part.indices
+        f_x[p0:p1] = np.asarray(weighting_fn(part.data.astype(np.float32), x_max, alpha))
+        log_x[p0:p1] = np.log(part.data)
     return FlatBlocks(rows, offsets, counts, local_row, col, f_x, log_x, L)
+
+
+FILL_ENTRIES = 1 << 24  # entries per group in make_flat_blocks (the book's X, 5.2 M non-zeros, is one group)
 
 
 def _block_loss_as_words(params: GloveParams, rows, f_dense, log_dense):

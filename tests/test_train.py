@@ -325,3 +325,27 @@ def test_train_glove_records_the_choice(small_corpus):
     result = train_glove(X, TrainConfig(dim=4, epochs=1))
     assert result.choice.method == result.method == "dense" and result.choice.how in ("model", "measured")
     assert train_glove(X, TrainConfig(dim=4, epochs=1, method="pairs")).choice.how == "forced"
+
+
+def test_train_command_prints_the_choice_and_its_costs(tmp_path, capsys):
+    from glove_lite.cli import main
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("The nation shall defend liberty and justice. The people love liberty. " * 40, encoding="utf-8")
+    args = ["train", "--corpus", corpus, "--min-count", 2, "--window", 3, "--dim", 4, "--epochs", 1]
+    assert main([str(a) for a in args + ["--output", tmp_path / "a.txt"]]) == 0
+    err = capsys.readouterr().err
+    assert "method: dense (cost model: dense " in err and " per epoch" in err
+    assert main([str(a) for a in args + ["--output", tmp_path / "b.txt", "--method", "sparse"]]) == 0
+    assert "method: sparse (as asked)" in capsys.readouterr().err
+
+
+def test_unpadded_blocks_filled_a_group_of_rows_at_a_time_are_the_same(small_corpus, monkeypatch):
+    import glove_lite.train as train
+
+    _, _, X = small_corpus
+    whole = train.make_flat_blocks(X, 16, 100.0, 0.75, seed=0, even=True)
+    monkeypatch.setattr(train, "FILL_ENTRIES", 1000)
+    grouped = train.make_flat_blocks(X, 16, 100.0, 0.75, seed=0, even=True)
+    for name in ("rows", "offsets", "counts", "local_row", "col", "f_x", "log_x"):
+        np.testing.assert_array_equal(getattr(grouped, name), getattr(whole, name))

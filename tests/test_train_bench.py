@@ -17,3 +17,18 @@ def test_children_report_times_and_memory(tmp_path):
     assert pairs["epoch_s"] > 0
     peer = run_child("peer", path)
     assert "epoch_s" in peer or "not installed" in peer["skipped"]
+
+
+def test_memory_line_puts_the_target_ours_the_prediction_and_the_peer_side_by_side(capsys):
+    from glove_lite.bench_train import print_memory_rows
+    from glove_lite.train import PROCESS_BASE_BYTES, predicted_peak_bytes
+
+    # The README's sparse formula at text8 size: X (8 nnz + 4 V) in place, 2 (1 + s) P with P = 8 V (d + 1).
+    V, nnz = 112_822, 83_983_426
+    want = PROCESS_BASE_BYTES + 8 * nnz + 4 * V + 2 * 2 * 8 * V * 101
+    assert predicted_peak_bytes("sparse", V, nnz, 100) == want
+    assert predicted_peak_bytes("sparse", V, nnz, 100, x_bytes_per_nnz=12) == want + 4 * nnz + 4 * nnz
+    print_memory_rows({"method": "sparse", "peak_gb": 1.43}, {"epoch_s": 100.0, "peak_gb": 1.79}, V, nnz)
+    line = capsys.readouterr().out
+    assert "peak resident memory under 2 GB: ours 1.43 GB (meets it" in line
+    assert f"predicts {want / 2**30:.2f} GB" in line and "glove-python 1.79 GB" in line

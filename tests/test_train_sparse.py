@@ -259,3 +259,24 @@ def test_device_view_reads_every_window_and_uses_the_array_in_place(shift):
     main, head, got_shift = device_view(short, L)
     assert got_shift == 0 and main.shape == (12,)
     np.testing.assert_array_equal(np.asarray(_window(main, head, 0, 7, L)), short[7:12])
+
+
+def test_counts_file_loads_float32_for_the_sparse_method_and_trains_the_same(tmp_path):
+    from glove_lite.pipeline import Counts, load_counts, load_counts_for_training, save_counts
+    from glove_lite.preprocess import Vocabulary
+
+    X = _symmetric_matrix(V=60, density=0.1, seed=11, empty_rows=())
+    V = X.shape[0]
+    vocab = Vocabulary(tuple(f"w{i}" for i in range(V)), tuple(range(2 * V, V, -1)), 1)
+    path = save_counts(Counts(vocab, X, {"window": 5}), tmp_path / "x.npz")
+    as32 = load_counts(path, np.float32).X
+    assert as32.dtype == np.float32 and np.array_equal(as32.data, X.data.astype(np.float32))
+    assert load_counts(path).X.dtype == np.float64
+    assert load_counts_for_training(path, TrainConfig(method="sparse")).X.dtype == np.float32
+    assert load_counts_for_training(path, TrainConfig(method="dense")).X.dtype == np.float64
+    cfg = TrainConfig(dim=4, epochs=2, method="sparse", batch_size=32)
+    a, b = train_glove(X, cfg), train_glove(as32, cfg)
+    for p, q in zip(a.params, b.params):
+        np.testing.assert_array_equal(np.asarray(p), np.asarray(q))
+    with pytest.raises(GloveLiteError, match="does not exist"):
+        load_counts_for_training(tmp_path / "missing.npz")
