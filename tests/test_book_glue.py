@@ -26,6 +26,7 @@ from glove_lite.errors import GloveLiteError
 GLUE_MIME = "application/papermill.record/text/plain"
 # A MyST role {glue}`key`, {glue:text}`key`, {glue:text}`key:fmt`, {glue:any}`key` ...
 GLUE_ROLE = re.compile(r"\{glue(?::(?P<kind>[a-z]*))?\}`(?P<body>[^`]*)`")
+CELL_OPTION = re.compile(r"^(:[\w-]+:.*|\s*)$")
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<code>.*?)^```\s*$", re.M | re.S)
 
 
@@ -121,15 +122,18 @@ def chapter_roles(md_text: str) -> list[tuple[str, str]]:
     return roles
 
 
-def glue_calls_in_code(md_text: str) -> list[ast.Call]:
-    """Every call of a function named ``glue`` in the chapter's code cells."""
-    calls = []
+def strings_in_code(md_text: str) -> set[str]:
+    """Every string literal in the chapter's code cells (glue keys are written as literals)."""
+    found = set()
     for m in CODE_CELL.finditer(md_text):
-        code = "\n".join(line for line in m["code"].splitlines() if not line.lstrip().startswith(("%", "!")))
+        lines = m["code"].splitlines()
+        while lines and CELL_OPTION.match(lines[0]):  # :tags: [hide-input] and the like
+            lines.pop(0)
+        code = "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
         for node in ast.walk(ast.parse(code)):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "glue":
-                calls.append(node)
-    return calls
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+    return found
 
 
 def stored_glue_records(nb: dict) -> dict[str, list[str]]:
@@ -145,7 +149,7 @@ def stored_glue_records(nb: dict) -> dict[str, list[str]]:
 
 
 def chapter_pages(repo_root: Path) -> list[Path]:
-    return sorted((repo_root / "book").glob("*.md"))
+    return sorted((repo_root / "book").glob("[0-9][0-9]_*.md"))
 
 
 def test_every_glue_role_names_a_key_its_chapter_glues(repo_root):
@@ -155,25 +159,22 @@ def test_every_glue_role_names_a_key_its_chapter_glues(repo_root):
         roles = chapter_roles(text)
         if not roles and "glue(" not in text:
             continue
-        calls = glue_calls_in_code(text)
-        literal = [c.args[0].value for c in calls if c.args and isinstance(c.args[0], ast.Constant)]
-        dynamic = [ast.unparse(c) for c in calls if not (c.args and isinstance(c.args[0], ast.Constant))]
-        if dynamic:
-            problems.append(f"{md.name}: glue keys must be literal strings (so this test can read them): {dynamic}")
+        literal = strings_in_code(text)
         ipynb = md.with_suffix(".ipynb")
         stored = stored_glue_records(json.loads(ipynb.read_text(encoding="utf-8"))) if ipynb.exists() else {}
         for kind, key in roles:
             if kind != "text":
                 problems.append(f"{md.name}: use {{glue:text}}`{key}` (a glued string shows in quotes under {{glue{':' + kind if kind else ''}}})")
             if key not in literal:
-                problems.append(f"{md.name}: {{glue:text}}`{key}` but no code cell calls glue({key!r}, ...)")
+                problems.append(f"{md.name}: {{glue:text}}`{key}` but no code cell glues {key!r}")
             elif key not in stored:
                 problems.append(f"{md.name}: {key!r} is glued in the code but not in the stored outputs: run make execute NB=book/{md.name}")
         for key, values in stored.items():
             if len(values) > 1:
                 problems.append(f"{md.name}: {key!r} glued {len(values)} times (the book build warns, and -W fails)")
             if key not in literal:
-                problems.append(f"{md.name}: the stored outputs glue {key!r}, which the code no longer does: re-execute")
+                problems.append(f"{md.name}: the stored outputs glue {key!r}, which the code does not name "
+                                "(re-execute; write keys as string literals, not f-strings)")
             for value in values:
                 if not isinstance(literal_eval(value), str):
                     problems.append(f"{md.name}: {key!r} stored as {value}: glue it with glove_lite.book.glue (rounded text)")
@@ -184,6 +185,8 @@ def test_the_role_check_reads_roles_and_keys_as_the_build_does():
     md = (
         "Window 15 gives {glue:text}`ws_w15` and {glue:text}`share:.1f` %, {glue}`bare`.\n\n"
         "```{code-cell} ipython3\n"
+        ":tags: [hide-input]\n"
+        "\n"
         "%matplotlib inline\n"
         "x = glue('ws_w15', 0.3, '.3f')  # {glue:text}`not_prose`\n"
         "book.glue(\"share\", 17.61, '.1f')\n"
@@ -191,5 +194,39 @@ def test_the_role_check_reads_roles_and_keys_as_the_build_does():
         "```\n"
     )
     assert chapter_roles(md) == [("text", "ws_w15"), ("text", "share"), ("", "bare")]
-    calls = glue_calls_in_code(md)
-    assert [ast.unparse(c.args[0]) for c in calls] == ["'ws_w15'", "'share'", "f'k{1}'"]
+    assert {"ws_w15", "share", ".3f"} <= strings_in_code(md)
+    assert "k1" not in strings_in_code(md)  # an f-string key cannot be checked: it fails the test above
+
+
+def replay_with_nbval(folder: Path, tamper: dict[int, str]) -> str:
+    """Execute a two-cell notebook, overwrite the stored glued text of some cells, replay it with nbval (-v)."""
+    import subprocess
+    import sys
+
+    cells = run_cells(
+        "from glove_lite.book import glue\nprint(glue('score', 0.36512, '.3f'))",
+        "import time\nprint(glue('seconds', time.perf_counter(), '.6f'))",
+    )
+    cells[1].metadata["tags"] = ["nbval-ignore-output"]
+    for index, text in tamper.items():
+        record = next(o for o in cells[index].outputs if o.output_type == "display_data")
+        record.data[GLUE_MIME] = text
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "glued.ipynb")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-v", "glued.ipynb"],
+        cwd=folder, capture_output=True, text=True, timeout=300,
+    )
+    return run.stdout
+
+
+def test_nbval_compares_glued_text_except_in_ignored_cells(tmp_path):
+    """The glued text is an output like any other: a replay that glues another value fails.
+
+    Cell 0's stored text is tampered with, and so is cell 1's, a timing glued in a cell tagged
+    nbval-ignore-output: only cell 0 fails.
+    """
+    report = replay_with_nbval(tmp_path, {0: "'0.999'", 1: "'1.000000'"})
+    assert re.search(r"glued\S*ipynb::Cell 0 FAILED", report), report
+    assert re.search(r"glued\S*ipynb::Cell 1 PASSED", report), report
