@@ -354,9 +354,14 @@ def params_of(state: PackedState, d: int):
 
 
 def pack_state(rule: SparseRule, params) -> PackedState:
-    """The packed state a sparse run starts from."""
-    state = init_sparse_state(rule, params)
-    return PackedState(pack_tables(params, state), state.count)
+    """The packed state a sparse run starts from: :func:`pack_tables` of ``params`` and the fresh
+    optimizer state, built in one compiled step (the state is never a separate copy in memory)."""
+    return PackedState(_packed_fresh(rule, tuple(params)), jnp.zeros([], jnp.int32))
+
+
+@partial(jax.jit, static_argnames=("rule",))
+def _packed_fresh(rule: SparseRule, params):
+    return pack_tables(params, init_sparse_state(rule, params))
 
 
 @partial(jax.jit, static_argnames=("rule", "x_max", "alpha", "L", "R", "V"))

@@ -350,8 +350,9 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
     ``x_bytes_per_nnz``: 8 for float32 values and int32 columns, 12 for float64 values.
     With P = 8 V (d + 1) (W, W~, b, b~ in float32) and s = 1 (AdaGrad) or 2 (Adam) state copies:
 
-    * sparse: X's arrays are used in place (float64 values get a 4 nnz float32 copy); at the
-      start the initial parameters, the state and the packed table (1 + s) P coexist: 2 (1 + s) P.
+    * sparse: X's arrays are used in place (float64 values get a 4 nnz float32 copy); the packed
+      table (parameters and state, (1 + s) P) beside one more copy of the parameters (the initial
+      ones while the table is built, later the one handed to a callback): (2 + s) P.
     * dense: the unpadded blocks 16 (nnz + L) (L the longest block's entries, at most B V);
       the parameters, the state and a gradient and update (3 + s) P; the B x V arrays of a step,
       about 10 of them in float32 (40 B V).
@@ -364,7 +365,7 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
     x = x_bytes_per_nnz * nnz + 4 * V
     if method == "sparse":
         own = 0 if x_bytes_per_nnz == 8 else 4 * nnz
-        return PROCESS_BASE_BYTES + x + own + 2 * (1 + s) * P
+        return PROCESS_BASE_BYTES + x + own + (2 + s) * P
     if method == "dense":
         return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + (3 + s) * P + 40 * block_rows * V
     return PROCESS_BASE_BYTES + x + 36 * nnz + (3 + s) * P
@@ -728,6 +729,8 @@ def train_glove(
         params, opt_state, key, losses = GloveParams(*saved.params), saved.opt_state, saved.key, saved.losses
         first_epoch = saved.epoch + 1
 
+    if method == "sparse":
+        params = None  # the packed state holds them (current_params reads them out)
     run_epoch = make_epoch(X, config, optimizer, method)
     epochs = range(first_epoch, config.epochs + 1)
     bar = None

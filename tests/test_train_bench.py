@@ -23,9 +23,9 @@ def test_memory_line_puts_the_target_ours_the_prediction_and_the_peer_side_by_si
     from glove_lite.bench_train import print_memory_rows
     from glove_lite.train import PROCESS_BASE_BYTES, predicted_peak_bytes
 
-    # The README's sparse formula at text8 size: X (8 nnz + 4 V) in place, 2 (1 + s) P with P = 8 V (d + 1).
+    # The README's sparse formula at text8 size: X (8 nnz + 4 V) in place, (2 + s) P with P = 8 V (d + 1).
     V, nnz = 112_822, 83_983_426
-    want = PROCESS_BASE_BYTES + 8 * nnz + 4 * V + 2 * 2 * 8 * V * 101
+    want = PROCESS_BASE_BYTES + 8 * nnz + 4 * V + 3 * 8 * V * 101
     assert predicted_peak_bytes("sparse", V, nnz, 100) == want
     assert predicted_peak_bytes("sparse", V, nnz, 100, x_bytes_per_nnz=12) == want + 4 * nnz + 4 * nnz
     print_memory_rows({"method": "sparse", "peak_gb": 1.43}, {"epoch_s": 100.0, "peak_gb": 1.79}, V, nnz)
