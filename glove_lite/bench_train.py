@@ -12,7 +12,7 @@ process, so its peak resident memory (``ru_maxrss``) is its own:
   one epoch on the same X; skipped with a message when it is not installed;
 * the pairs path (every step runs the optimizer over all of W and W~): one epoch on 1 %
   of the non-zeros, after compiling, times 100;
-* ``--devices 1,2,4``: the tiled schedule (:mod:`glove_lite.sharded_train`, G = 4 groups, so
+* ``--devices 1,2,4``: the tiled schedule (:mod:`glove_lite.sharded_train`, G = 16 groups, so
   every N computes the same vectors) on N simulated CPU devices
   (``XLA_FLAGS=--xla_force_host_platform_device_count=N``), two epochs; on a 2-core machine
   the devices share the two cores, so this measures overhead, not a speed-up.
@@ -99,7 +99,7 @@ report(epoch_s=(time.perf_counter() - start) * X.nnz / Xs.nnz, sample_nnz=int(Xs
     "tiled": """
 from glove_lite.sharded_train import train_sharded
 from glove_lite.train import TrainConfig
-result = train_sharded(X, TrainConfig(dim=100, epochs=2), devices=int(sys.argv[2]), groups=4)
+result = train_sharded(X, TrainConfig(dim=100, epochs=2), devices=int(sys.argv[2]), groups=16)
 report(first_s=result.epoch_seconds[0], epoch_s=result.epoch_seconds[1], loss=result.losses[-1],
        setup_s=result.seconds - sum(result.epoch_seconds))
 """,
@@ -139,7 +139,7 @@ def print_devices_rows(records: dict, ours: dict) -> None:
         if "epoch_s" in ours:
             versus = (f"   -> {rec['epoch_s'] / ours['epoch_s']:.2f}x the time of ours ({ours['method']}), loss after 2 "
                       f"epochs {rec['loss']:.4f} vs {ours['loss']:.4f}")
-        print(f"  tiled, G = 4, {n} simulated CPU device(s): {rec['epoch_s']:7.1f} s per epoch (first "
+        print(f"  tiled, G = 16, {n} simulated CPU device(s): {rec['epoch_s']:7.1f} s per epoch (first "
               f"{rec['first_s']:.1f} s, tiling {rec['setup_s']:.1f} s), peak {rec['peak_gb']:.2f} GB{versus}")
     if records:
         print("  (simulated devices share this machine's cores: overhead of the schedule, not a speed-up)")
