@@ -360,16 +360,32 @@ def load_counts_for_training(path: str | Path, config: TrainConfig = TrainConfig
     (forced, or chosen by the cost model from the file's V and nnz): it takes them as float32
     anyway, and uses float32 values in place (8 bytes per non-zero in all instead of 12 + 4).
     Otherwise float64, as stored (dense blocks take log X of the float64 values)."""
-    from glove_lite.train import choose_method_by_model
-
     try:
         with np.load(path, allow_pickle=False) as z:
             settings = json.loads(str(z["settings"]))
         V, nnz = int(settings["words"]), int(settings["nnz"])
     except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile, EOFError):
         return load_counts(path)  # names what is wrong with the file, or reads it as stored
-    sparse = V > 0 and nnz > 0 and config.devices == 1 and choose_method_by_model(V, nnz, config).method == "sparse"
-    return load_counts(path, np.float32 if sparse else np.float64)
+    return load_counts(path, np.float32 if _trains_sparse(V, nnz, config) else np.float64)
+
+
+def counts_for_training(counts: Counts, config: TrainConfig = TrainConfig()) -> Counts:
+    """``counts`` with X's values as float32 when the sparse method will train on them (as in
+    :func:`load_counts_for_training`), else ``counts`` itself. Drop the original afterwards: the
+    float64 values (8 bytes per non-zero) are then freed, and training uses the float32 ones in place."""
+    X = counts.X
+    if X.dtype == np.float32 or not _trains_sparse(X.shape[0], X.nnz, config):
+        return counts
+    X32 = sp.csr_matrix((X.data.astype(np.float32), X.indices, X.indptr), shape=X.shape)
+    X32.has_sorted_indices = X.has_sorted_indices
+    return Counts(counts.vocab, X32, counts.settings)
+
+
+def _trains_sparse(V: int, nnz: int, config: TrainConfig) -> bool:
+    """Whether train_glove will take the sparse method for this V, nnz and config without timing anything."""
+    from glove_lite.train import choose_method_by_model
+
+    return V > 0 and nnz > 0 and config.devices == 1 and choose_method_by_model(V, nnz, config).method == "sparse"
 
 
 # ----------------------------------------------------------------------------- training

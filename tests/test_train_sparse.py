@@ -280,3 +280,16 @@ def test_counts_file_loads_float32_for_the_sparse_method_and_trains_the_same(tmp
         np.testing.assert_array_equal(np.asarray(p), np.asarray(q))
     with pytest.raises(GloveLiteError, match="does not exist"):
         load_counts_for_training(tmp_path / "missing.npz")
+
+
+def test_counted_x_goes_float32_only_for_the_sparse_method():
+    from glove_lite.pipeline import Counts, counts_for_training
+    from glove_lite.preprocess import Vocabulary
+
+    X = _symmetric_matrix(V=60, density=0.1, seed=11, empty_rows=())
+    counts = Counts(Vocabulary(tuple(f"w{i}" for i in range(60)), tuple(range(60, 0, -1)), 1), X, {"window": 5})
+    sparse = counts_for_training(counts, TrainConfig(method="sparse"))
+    assert sparse.X.dtype == np.float32 and np.array_equal(sparse.X.data, X.data.astype(np.float32))
+    assert np.shares_memory(sparse.X.indices, X.indices) and sparse.vocab is counts.vocab  # columns shared, not copied
+    assert counts_for_training(counts, TrainConfig(method="dense")) is counts
+    assert counts_for_training(counts, TrainConfig(method="sparse", devices=2)) is counts
