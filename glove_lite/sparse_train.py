@@ -59,7 +59,9 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 
-from glove_lite.errors import GloveLiteError
+from glove_lite.cooccur import cooc_matrix_to_arrays
+from glove_lite.errors import GloveLiteError, TrainingDivergedError
+from glove_lite.loss import weighting_fn
 
 
 class SparseRule(NamedTuple):
@@ -378,3 +380,135 @@ def sparse_epoch(params, state: SparseOptState, key, data, rule: SparseRule, x_m
     table, count, loss = _scan_chunks(pack_tables(params, state), state.count, key, data, rule, x_max, alpha, L, R)
     params, state = unpack_tables(table, V, d, count)
     return params, state, loss
+
+
+# ----------------------------------------------------------------------------- random order (the paper's recipe)
+#
+# The paper visits the non-zeros of X in a new random order every epoch and takes one
+# AdaGrad step per non-zero, on w_i, w~_j, b_i and b~_j only. paper_step does that for a
+# batch of non-zeros at once: a row met several times in the batch takes one step with
+# the sum of its gradients. The result equals the textbook port (train's "pairs" method:
+# the dense optax AdaGrad, whose untouched rows get a zero gradient and do not move), but
+# a step reads and writes only the batch's rows: O(batch x d), not O(V x d).
+
+
+class PaperState(NamedTuple):
+    """What :func:`paper_epoch` carries from step to step.
+
+    params: (W (V, d), W_tilde (V, d), b (V,), b_tilde (V,)); sums: AdaGrad's running sums of
+    squared gradients, shaped like params; slot_w, slot_c: (V,) int32 scratch that
+    :func:`paper_step` uses to find the rows a batch repeats (their contents do not matter).
+    """
+
+    params: tuple
+    sums: tuple
+    slot_w: jax.Array
+    slot_c: jax.Array
+
+
+def init_paper_state(params, initial_accumulator: float = 1.0) -> PaperState:
+    """The state before the first step (with a copy of params); the sums start at 1, as in the C tool."""
+    V = params[0].shape[0]
+    params = tuple(jnp.array(p, jnp.float32) for p in params)  # a copy each: the state is donated
+    return PaperState(params, tuple(jnp.full_like(p, initial_accumulator) for p in params),
+                      jnp.zeros(V, jnp.int32), jnp.zeros(V, jnp.int32))
+
+
+def adagrad_rows(p, sums, rows, grad, lr: float, clip: float):
+    """One AdaGrad step on the rows ``rows`` (n,) of ``p`` and of its squared-gradient ``sums``.
+
+    grad (n,) + p.shape[1:] is each listed row's gradient, clipped element-wise to
+    [-clip, clip] first. A row listed several times must carry the same gradient each time
+    (its total) and takes one step. Returns the new (p, sums).
+    """
+    g = jnp.clip(grad, -clip, clip)
+    s = sums[rows] + g * g
+    return p.at[rows].set(p[rows] - lr * g / jnp.sqrt(s)), sums.at[rows].set(s)
+
+
+def paper_step(state: PaperState, batch, lr: float, clip: float):
+    """One step of the paper's recipe on a batch of non-zeros: ``(new state, the batch's loss)``.
+
+    batch: (i, j, f(X_ij), log X_ij), each (n,). Only the batch's rows move: w_i and b_i of
+    its words, w~_j and b~_j of its contexts.
+    """
+    (W, W_tilde, b, b_tilde), sums, slot_w, slot_c = state
+    i, j, f_x, log_x = batch
+    w, w_tilde = W[i], W_tilde[j]
+    residual = jnp.sum(w * w_tilde, axis=1) + b[i] + b_tilde[j] - log_x
+    g = 2 * f_x * residual  # the derivative of each term with respect to its prediction
+    # Sum the gradients of a row the batch repeats: every position of a row reads back the
+    # same slot (whichever of its positions was written last), and segment_sum adds the
+    # positions that share a slot.
+    n = i.shape[0]
+    slot_w, slot_c = slot_w.at[i].set(jnp.arange(n)), slot_c.at[j].set(jnp.arange(n))
+    of_word, of_context = slot_w[i], slot_c[j]
+
+    def total(grad, slot):
+        return jax.ops.segment_sum(grad, slot, num_segments=n)[slot]
+
+    W, s_W = adagrad_rows(W, sums[0], i, total(g[:, None] * w_tilde, of_word), lr, clip)
+    W_tilde, s_W_tilde = adagrad_rows(W_tilde, sums[1], j, total(g[:, None] * w, of_context), lr, clip)
+    b, s_b = adagrad_rows(b, sums[2], i, total(g, of_word), lr, clip)
+    b_tilde, s_b_tilde = adagrad_rows(b_tilde, sums[3], j, total(g, of_context), lr, clip)
+    new = PaperState((W, W_tilde, b, b_tilde), (s_W, s_W_tilde, s_b, s_b_tilde), slot_w, slot_c)
+    return new, jnp.sum(f_x * residual * residual)
+
+
+@partial(jax.jit, static_argnames=("lr", "clip", "batch_size"), donate_argnames=("state",))
+def paper_epoch(state: PaperState, order, pairs, lr: float, clip: float, batch_size: int):
+    """One pass over all non-zeros in the given order, ``batch_size`` at a time: ``(state, summed loss)``.
+
+    pairs: (i, j, f(X_ij), log X_ij) for every non-zero of X, each (nnz,); order: a
+    permutation of range(nnz). The state is donated (updated in place).
+    """
+    n = pairs[0].shape[0]
+    n_batches = -(-n // batch_size)
+    # Position n pads the last batch: i = j = 0 with f(X) = 0, so it changes nothing.
+    order = jnp.concatenate([order, jnp.full((n_batches * batch_size - n,), n, order.dtype)])
+    batches = tuple(jnp.append(a, 0)[order].reshape(n_batches, batch_size) for a in pairs)
+    state, losses = jax.lax.scan(partial(paper_step, lr=lr, clip=clip), state, batches)
+    return state, jnp.sum(losses)
+
+
+def paper_pairs(X: sp.spmatrix, x_max: float = 100.0, alpha: float = 0.75) -> tuple:
+    """The non-zeros of X as (i, j, f(X_ij), log X_ij) device arrays, each (nnz,): what :func:`paper_epoch` visits."""
+    i, j, x = cooc_matrix_to_arrays(sp.csr_matrix(X))
+    return (jnp.asarray(i), jnp.asarray(j), weighting_fn(x.astype(np.float32), x_max, alpha),
+            jnp.asarray(np.log(x), jnp.float32))
+
+
+def train_paper(X: sp.spmatrix, params, epochs: int, lr: float = 0.05, batch_size: int = 1024, seed: int = 0,
+                x_max: float = 100.0, alpha: float = 0.75, clip: float = 100.0, callback=None):
+    """Train from ``params`` (W, W_tilde, b, b_tilde) by the paper's recipe: AdaGrad, a new random order each epoch.
+
+    X: the (V, V) co-occurrence matrix (scipy sparse, positive entries). Returns the final
+    params and the mean weighted squared error per non-zero of each epoch (computed during
+    the epoch, each batch before its step). ``callback(epoch, params, loss)`` runs after
+    every epoch (epochs count from 1). Raises :class:`TrainingDivergedError` when the loss
+    becomes NaN or infinite.
+    """
+    if not sp.issparse(X) or X.ndim != 2 or X.shape[0] != X.shape[1] or X.shape[0] != params[0].shape[0]:
+        raise GloveLiteError(f"X of shape {getattr(X, 'shape', None)}; expected a square scipy.sparse matrix "
+                             f"with one row per word of params ({params[0].shape[0]})")
+    if X.nnz == 0 or X.data.min() <= 0 or not np.isfinite(X.data).all():
+        raise GloveLiteError("X has no entries or non-positive ones; expected positive co-occurrence values")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise GloveLiteError(f"{name}={value!r}; expected an integer >= 1")
+    if not (0 < lr <= 10):
+        raise GloveLiteError(f"lr={lr!r}; expected a number in (0, 10]")
+    pairs = paper_pairs(X, x_max, alpha)
+    state = init_paper_state(params)
+    rng = np.random.default_rng(seed)  # shuffled on the host: jax.random.permutation of 5 M takes seconds on a CPU
+    losses = []
+    for epoch in range(1, epochs + 1):
+        order = jnp.asarray(rng.permutation(X.nnz).astype(np.int32))
+        state, total = paper_epoch(state, order, pairs, lr=float(lr), clip=float(clip), batch_size=int(batch_size))
+        loss = float(total) / X.nnz
+        if not np.isfinite(loss):
+            raise TrainingDivergedError(f"the loss became {loss} at epoch {epoch}; lower the learning rate (now {lr})")
+        losses.append(loss)
+        if callback is not None:
+            callback(epoch, state.params, loss)
+    return state.params, losses
