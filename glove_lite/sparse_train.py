@@ -191,16 +191,30 @@ def _window(main, head, shift, s, L: int):
     return jnp.where(s < HEAD, from_head, from_main)
 
 
+PIECE_ENTRIES = 1 << 22  # non-zeros per piece of rows in check_symmetric
+
+
 def check_symmetric(X: sp.csr_matrix, seed: int = 0) -> None:
     """Raise :class:`GloveLiteError` unless X equals its transpose (tested on two random vectors).
 
     X @ v and X.T @ v agree for random v (to float rounding) exactly when X is symmetric,
-    with probability one; this costs two sparse products, no transposed copy.
+    with probability one; this costs two sparse products, no transposed copy, in pieces of
+    about PIECE_ENTRIES non-zeros (memory O(piece), whatever X's dtype).
     """
     rng = np.random.default_rng(seed)
+    X = sp.csr_matrix(X)
+    V = X.shape[0]
+    # Float64 products a piece of rows at a time: X @ v on a float32 X would make scipy upcast
+    # all of X's values (8 bytes per non-zero, the largest allocation of a sparse run).
+    cuts = np.searchsorted(X.indptr, np.arange(PIECE_ENTRIES, X.nnz, PIECE_ENTRIES), side="right")
+    bounds = list(zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [V]])))
     for _ in range(2):
-        v = rng.standard_normal(X.shape[0])
-        a, b = X @ v, X.T @ v
+        v = rng.standard_normal(V)
+        a, b = np.zeros(V), np.zeros(V)
+        for lo, hi in bounds:
+            piece = X[lo:hi].astype(np.float64)
+            a[lo:hi] = piece @ v
+            b += piece.T @ v[lo:hi]
         if not np.allclose(a, b, rtol=1e-5, atol=1e-8 * float(np.abs(a).max() + 1)):
             raise GloveLiteError("X is not symmetric; method='sparse' (and 'dense') expect a symmetric "
                                  "co-occurrence matrix such as build_cooc_matrix makes")

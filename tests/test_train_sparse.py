@@ -293,3 +293,16 @@ def test_counted_x_goes_float32_only_for_the_sparse_method():
     assert np.shares_memory(sparse.X.indices, X.indices) and sparse.vocab is counts.vocab  # columns shared, not copied
     assert counts_for_training(counts, TrainConfig(method="dense")) is counts
     assert counts_for_training(counts, TrainConfig(method="sparse", devices=2)) is counts
+
+
+def test_symmetry_check_in_pieces_of_rows(monkeypatch):
+    import glove_lite.sparse_train as st
+
+    monkeypatch.setattr(st, "PIECE_ENTRIES", 7)
+    X = _symmetric_matrix(V=50, seed=2)
+    for A in (X, X.astype(np.float32)):
+        st.check_symmetric(A)
+    bad = sp.lil_matrix(X)
+    bad[3, 40] = bad[3, 40] + 1.0  # one entry off the mirror
+    with pytest.raises(GloveLiteError, match="not symmetric"):
+        st.check_symmetric(sp.csr_matrix(bad))
