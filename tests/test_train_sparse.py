@@ -306,3 +306,20 @@ def test_symmetry_check_in_pieces_of_rows(monkeypatch):
     bad[3, 40] = bad[3, 40] + 1.0  # one entry off the mirror
     with pytest.raises(GloveLiteError, match="not symmetric"):
         st.check_symmetric(sp.csr_matrix(bad))
+
+
+def test_counting_for_sparse_training_reads_x_as_float32(tmp_path):
+    from glove_lite.pipeline import count_corpus
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(f"the nation {w} shall defend liberty and {w} justice" for w in
+                                ("peace", "war", "law", "trade", "people") * 8), encoding="utf-8")
+    kw = dict(min_count=2, window=3, tmp_dir=tmp_path, cache=False)
+    plain = count_corpus(corpus, **kw).X
+    as_dense = count_corpus(corpus, **kw, train_config=TrainConfig(method="dense")).X
+    as_sparse = count_corpus(corpus, **kw, train_config=TrainConfig(method="sparse")).X
+    assert plain.dtype == as_dense.dtype == np.float64 and as_sparse.dtype == np.float32
+    assert (as_dense != plain).nnz == 0 and np.array_equal(as_dense.indptr, plain.indptr)
+    assert np.array_equal(as_sparse.data, plain.data.astype(np.float32))
+    assert np.array_equal(as_sparse.indices, plain.indices) and as_sparse.has_sorted_indices
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]  # no spill or row files left
