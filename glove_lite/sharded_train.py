@@ -63,13 +63,13 @@ Why this design (measured on the 2-core machine, 100 d, AdaGrad, chunks of 1,024
 Not done: a tile is always processed sparsely. Processing the frequent-word corner densely
 (a matrix product, as the dense path does) when that is measured to be cheaper is left
 for later; with frequency-rank-modulo-G groups every tile holds a slice of that corner.
-Checkpoints are not written on this path yet (a clear error says so).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Callable
@@ -80,6 +80,7 @@ import numpy as np
 import scipy.sparse as sp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from glove_lite.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, settings_record
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.sparse_train import SparseRule, check_symmetric
 from glove_lite.train import GloveParams, TrainConfig, init_params, sparse_rule
@@ -337,13 +338,28 @@ def make_tables(params: GloveParams, rule: SparseRule, layout: Layout) -> tuple[
     return tables[0], tables[1]
 
 
-def _host_rows(table, rows: np.ndarray, d: int) -> np.ndarray:
-    """Rows ``rows``, columns [w, b], of a table sharded over the mesh, as a host array (every process gets all)."""
+def _host_rows(table, rows: np.ndarray, d: int | None) -> np.ndarray:
+    """Rows ``rows``, columns [w, b] (every column when d is None), of a table sharded over the mesh, as a host
+    array (every process gets all)."""
+    cols = table if d is None else table[:, :d + 1]
     if table.is_fully_addressable:
-        return np.asarray(jnp.take(table[:, :d + 1], jnp.asarray(rows), axis=0))
+        return np.asarray(jnp.take(cols, jnp.asarray(rows), axis=0))
     from jax.experimental import multihost_utils
 
-    return np.asarray(multihost_utils.process_allgather(table[:, :d + 1], tiled=True))[rows]
+    return np.asarray(multihost_utils.process_allgather(cols, tiled=True))[rows]
+
+
+def _place_rows(word_rows: np.ndarray, context_rows: np.ndarray, layout: Layout, rule: SparseRule):
+    """Host tables (n_rows, width) in layout order from tables in vocabulary order (V, width); padded rows as at the start."""
+    out = []
+    for v in (word_rows, context_rows):
+        t = np.zeros((layout.n_rows, v.shape[1]), np.float32)
+        if rule.kind == "adagrad":
+            d = v.shape[1] // 2 - 1
+            t[:, d + 1:] = rule.initial_accumulator
+        t[layout.rows_of_words()] = v
+        out.append(t)
+    return out[0], out[1]
 
 
 def params_from_tables(word_table, context_table, layout: Layout, d: int) -> GloveParams:
@@ -509,6 +525,9 @@ def train_sharded(
     callback: Callable[[int, GloveParams, float], None] | None = None,
     progress: bool = False,
     params: GloveParams | None = None,
+    checkpoint_dir: str | Path | None = None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
 ) -> ShardedResult:
     """Train GloVe on X (symmetric scipy.sparse, (V, V)) with the tiled schedule on N devices.
 
@@ -522,6 +541,9 @@ def train_sharded(
     ``callback(epoch, params, loss)`` runs after every epoch. On CPU, simulate N devices by
     starting Python with ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (or calling
     ``jax.config.update("jax_num_cpu_devices", N)`` before any JAX computation).
+    ``checkpoint_dir``, ``checkpoint_every``, ``resume``: as in :func:`~glove_lite.train.train_glove`
+    (the tables with their AdaGrad sums, the random key, the epoch and the losses; a resumed run is
+    bit-identical to an uninterrupted one, and may use another number of devices with the same G).
     """
     if not sp.issparse(X) or X.ndim != 2 or X.shape[0] != X.shape[1]:
         raise GloveLiteError(f"X of type {type(X).__name__}; expected a square scipy.sparse matrix")
@@ -532,6 +554,13 @@ def train_sharded(
         raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
     check_symmetric(X)
     X = _sorted_csr(X)
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
+        raise GloveLiteError(f"checkpoint_every={checkpoint_every!r}; expected an integer >= 1")
+    if resume and checkpoint_dir is None:
+        raise GloveLiteError("resume=True needs checkpoint_dir (the folder to resume from)")
+    if checkpoint_dir is not None and not resume and has_checkpoint(checkpoint_dir):
+        raise GloveLiteError(f"checkpoint folder {str(checkpoint_dir)!r} already holds a checkpoint; resume it "
+                             "(--resume) or choose another folder")
     start = time.perf_counter()
     N = resolve_devices(config.devices if devices is None else devices)
     G = default_groups(N) if groups is None else groups
@@ -559,12 +588,28 @@ def train_sharded(
 
     losses: list[float] = []
     epoch_seconds: list[float] = []
-    epochs = range(1, config.epochs + 1)
+    first_epoch = 1
+    record = None
+    if checkpoint_dir is not None:
+        record = settings_record(config, f"tiled, {G} groups", X)
+        record["settings"].pop("devices", None)  # the result does not depend on N: resume on any number
+        if resume and has_checkpoint(checkpoint_dir):
+            rows = layout.rows_of_words()
+            template = (np.zeros((V, wt.shape[1]), np.float32), np.zeros((V, ct.shape[1]), np.float32))
+            saved = load_checkpoint(checkpoint_dir, template, record)
+            word_host, context_host = _place_rows(np.asarray(saved.params), np.asarray(saved.opt_state), layout, rule)
+            per = layout.k * layout.Vg
+            wt = _put([word_host[p * per:(p + 1) * per] for p in range(N)], mesh)
+            ct = _put([context_host[p * per:(p + 1) * per] for p in range(N)], mesh)
+            key, losses, first_epoch = saved.key, list(saved.losses), saved.epoch + 1
+            del rows
+    epochs = range(first_epoch, config.epochs + 1)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(epochs, desc=f"training (tiled, {N} device{'s' if N > 1 else ''})", unit="epoch")
+        bar = tqdm(epochs, desc=f"training (tiled, {N} device{'s' if N > 1 else ''})", unit="epoch",
+                   initial=first_epoch - 1, total=config.epochs)
         epochs = bar
     for epoch in epochs:
         t0 = time.perf_counter()
@@ -584,24 +629,28 @@ def train_sharded(
             bar.set_postfix(loss=f"{loss:.4f}")
         if callback is not None:
             callback(epoch, params_from_tables(wt, ct, layout, d), loss)
+        if checkpoint_dir is not None and (epoch % checkpoint_every == 0 or epoch == config.epochs):
+            rows = layout.rows_of_words()
+            # Word-role table as "params", context-role table as "opt_state": both in vocabulary order, so a
+            # run may resume on another number of devices.
+            save_checkpoint(checkpoint_dir, epoch, _host_rows(wt, rows, None), _host_rows(ct, rows, None), key,
+                            losses, record)
     result_params = jax.block_until_ready(params_from_tables(wt, ct, layout, d))
     return ShardedResult(result_params, losses, epoch_seconds, N, G, time.perf_counter() - start, config)
 
 
 def train_glove_sharded(X: sp.csr_matrix, config: TrainConfig, callback=None, progress: bool = False,
-                        params: GloveParams | None = None, checkpoint_dir=None, resume: bool = False):
+                        params: GloveParams | None = None, checkpoint_dir=None, resume: bool = False,
+                        checkpoint_every: int = 1):
     """:func:`~glove_lite.train.train_glove` for ``config.devices != 1``: a TrainResult (method "tiled").
 
     Returns None when ``devices="all"`` finds a single device (the caller then trains as usual).
-    Checkpoints are not supported on this path: a clear error says so.
     """
     from glove_lite.train import TrainResult
 
     N = resolve_devices(config.devices)
     if config.devices == "all" and N == 1:
         return None
-    if checkpoint_dir is not None or resume:
-        raise GloveLiteError(f"checkpoints (--checkpoint/--resume) are not supported with devices={config.devices!r} "
-                             "yet; train on one device (devices=1) to checkpoint, or leave out --checkpoint")
-    result = train_sharded(X, config, N, callback=callback, progress=progress, params=params)
+    result = train_sharded(X, config, N, callback=callback, progress=progress, params=params,
+                           checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, resume=resume)
     return TrainResult(result.params, result.losses, "tiled", result.seconds, config)

@@ -698,7 +698,7 @@ def train_glove(
     if config.devices != 1:
         from glove_lite.sharded_train import train_glove_sharded
 
-        result = train_glove_sharded(X, config, callback, progress, params, checkpoint_dir, resume)
+        result = train_glove_sharded(X, config, callback, progress, params, checkpoint_dir, resume, checkpoint_every)
         if result is not None:  # None: "all" found one device, so the single-device path below runs
             return result
     V = X.shape[0]

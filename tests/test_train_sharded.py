@@ -208,6 +208,16 @@ for opt in ("adagrad", "adam"):
                 for N, r in runs.items()}
 r = train_glove(X, TrainConfig(dim=8, epochs=3, devices=4))
 out["train_glove"] = {"method": r.method, "losses": r.losses}
+# A checkpoint written on 4 devices resumes on 2 (the same G): the uninterrupted run's vectors.
+import tempfile
+cfg = TrainConfig(dim=8, epochs=4, seed=5)
+with tempfile.TemporaryDirectory() as folder:
+    train_sharded(X, TrainConfig(dim=8, epochs=2, seed=5), devices=4, groups=4, checkpoint_dir=folder)
+    resumed = train_sharded(X, cfg, devices=2, groups=4, checkpoint_dir=folder, resume=True)
+whole = train_sharded(X, cfg, devices=1, groups=4)
+out["resume"] = {"losses": [resumed.losses, whole.losses],
+                 "max_diff": max(float(np.abs(np.asarray(a) - np.asarray(b)).max())
+                                 for a, b in zip(resumed.params, whole.params))}
 r = train_glove(X, TrainConfig(dim=8, epochs=3, devices="all"))
 out["all"] = r.method
 print(json.dumps(out))
@@ -229,6 +239,27 @@ def test_two_and_four_simulated_devices_equal_one_device():
             np.testing.assert_allclose(out[opt][N]["losses"], one, rtol=1e-5)
     assert out["train_glove"]["method"] == "tiled" and out["all"] == "tiled"
     assert out["train_glove"]["losses"][-1] < out["train_glove"]["losses"][0]
+    resumed, whole = out["resume"]["losses"]
+    assert len(resumed) == 4 and out["resume"]["max_diff"] < 1e-5
+    np.testing.assert_allclose(resumed, whole, rtol=1e-5)
+
+
+def test_a_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, small_corpus):
+    _, _, X = small_corpus
+    cfg = TrainConfig(dim=8, epochs=4, seed=1)
+    whole = train_sharded(X, cfg, devices=1, groups=4)
+    with pytest.raises(GloveLiteError, match="resume=True needs checkpoint_dir"):
+        train_sharded(X, cfg, devices=1, groups=4, resume=True)
+    train_sharded(X, TrainConfig(dim=8, epochs=3, seed=1), devices=1, groups=4, checkpoint_dir=tmp_path,
+                  checkpoint_every=2)
+    with pytest.raises(GloveLiteError, match="already holds a checkpoint"):
+        train_sharded(X, cfg, devices=1, groups=4, checkpoint_dir=tmp_path)
+    with pytest.raises(GloveLiteError, match="has method 'tiled, 4 groups'"):
+        train_sharded(X, cfg, devices=1, groups=2, checkpoint_dir=tmp_path, resume=True)
+    resumed = train_sharded(X, cfg, devices=1, groups=4, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.losses == whole.losses
+    for a, b in zip(resumed.params, whole.params):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 _HOST = """
