@@ -353,9 +353,11 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
     * sparse: X's arrays are used in place (float64 values get a 4 nnz float32 copy); the packed
       table (parameters and state, (1 + s) P) beside one more copy of the parameters (the initial
       ones while the table is built, later the one handed to a callback): (2 + s) P.
-    * dense: the unpadded blocks 16 (nnz + L) (L the longest block's entries, at most B V);
-      the parameters, the state and a gradient and update (3 + s) P; the B x V arrays of a step,
-      about 10 of them in float32 (40 B V).
+    * dense: the unpadded blocks 16 (nnz + L) (L the longest block's entries, at most B V), then
+      the larger of: while they are built, about 28 bytes per entry of one group of rows
+      (FILL_ENTRIES, 2^24, entries: the group's copy of X and the float32 temporaries); while
+      training, the parameters, the state and a gradient and update (3 + s) P and the B x V
+      arrays of a step, about 10 of them in float32 (40 B V).
     * pairs: the pair arrays, the permutation and the shuffled copies (about 36 nnz) and (3 + s) P.
 
     Plus X itself (x_bytes_per_nnz nnz + 4 V) and PROCESS_BASE_BYTES.
@@ -367,7 +369,8 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
         own = 0 if x_bytes_per_nnz == 8 else 4 * nnz
         return PROCESS_BASE_BYTES + x + own + (2 + s) * P
     if method == "dense":
-        return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + (3 + s) * P + 40 * block_rows * V
+        building = 28 * min(nnz, FILL_ENTRIES)
+        return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + max(building, (3 + s) * P + 40 * block_rows * V)
     return PROCESS_BASE_BYTES + x + 36 * nnz + (3 + s) * P
 
 
