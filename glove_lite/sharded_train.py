@@ -83,7 +83,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from glove_lite.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, settings_record
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.sparse_train import SparseRule, check_symmetric
-from glove_lite.train import GloveParams, TrainConfig, init_params, sparse_rule
+from glove_lite.train import GloveParams, TrainConfig, init_params
 
 AXIS = "devices"
 DEFAULT_CHUNK = 1024
@@ -315,6 +315,15 @@ def make_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int = DEFAULT_CHUNK
     return Tiles(layout, *(list(arrays) for arrays in zip(*per_device)), plan.L, plan.R, plan.T)
 
 
+def tiled_rule(config: TrainConfig) -> SparseRule:
+    """The optimizer of the tiled path: ``config.lr`` (AdaGrad 0.2, Adam 0.01 by default; not the sparse path's 0.5).
+
+    On the book's corpus (G = 16, 25 epochs, seed 0) AdaGrad at 0.2 scored WordSim-353 0.37,
+    SimLex-999 0.16, analogies 6.6 %, against 0.33, 0.13 and 0.8 % at 0.5.
+    """
+    return SparseRule(config.optimizer, config.lr, config.grad_clip)
+
+
 # ----------------------------------------------------------------------------- tables
 
 def table_width(rule: SparseRule, d: int) -> int:
@@ -534,8 +543,8 @@ def train_sharded(
     devices: N, an int (at most the devices JAX sees), or "all" / None (default: ``config.devices``,
     and every device when that is "all"). groups: G, a multiple of N (default :func:`default_groups`,
     16 for N = 1, 2, 4, 8 or 16, so those runs compute the same vectors); the result
-    depends on G, not on N. The optimizer, learning rate (the sparse path's default: AdaGrad
-    0.5), chunk size (``config.batch_size``, default 1,024 non-zeros), epochs, seed and
+    depends on G, not on N. The optimizer, learning rate (:func:`tiled_rule`: AdaGrad 0.2
+    by default), chunk size (``config.batch_size``, default 1,024 non-zeros), epochs, seed and
     weighting come from ``config``; the initial vectors are :func:`~glove_lite.train.init_params`'s
     for ``config.seed``, as in :func:`~glove_lite.train.train_glove`.
     ``callback(epoch, params, loss)`` runs after every epoch. On CPU, simulate N devices by
@@ -569,7 +578,7 @@ def train_sharded(
     V, d = X.shape[0], config.dim
     check_groups(G, N, V)
     layout = Layout(V, G, N)
-    rule = sparse_rule(config)
+    rule = tiled_rule(config)
     mesh = Mesh(np.array(available_devices()[:N]), (AXIS,))
 
     key = jax.random.PRNGKey(config.seed)

@@ -14,7 +14,8 @@ import scipy.sparse as sp
 
 from glove_lite.errors import GloveLiteError
 from glove_lite.sharded_train import Layout, make_tiles, resolve_devices, train_sharded
-from glove_lite.train import GloveParams, TrainConfig, init_params, sparse_rule, train_glove
+from glove_lite.sharded_train import tiled_rule
+from glove_lite.train import GloveParams, TrainConfig, init_params, train_glove
 
 
 def _symmetric_matrix(V=37, density=0.2, seed=1):
@@ -93,7 +94,7 @@ def test_tiled_epochs_equal_a_naive_loop_of_the_same_schedule(optimizer, G, L):
                          np.linspace(-0.2, 0.2, V, dtype=np.float32), np.linspace(0.1, -0.1, V, dtype=np.float32))
     got = train_sharded(X, config, devices=1, groups=G, params=params)
 
-    rule = sparse_rule(config)
+    rule = tiled_rule(config)
     state = {"w_vec": np.array(params.W, np.float64), "c_vec": np.array(params.W_tilde, np.float64),
              "w_bias": np.array(params.b, np.float64), "c_bias": np.array(params.b_tilde, np.float64)}
     for role in ("w", "c"):
