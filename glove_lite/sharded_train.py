@@ -54,12 +54,13 @@ Why this design (measured on the 2-core machine, 100 d, AdaGrad, chunks of 1,024
   0.301 / 0.121 / 1.0 %; the sparse path (0.5) 0.400 / 0.138 / 3.6 %; dense blocks 0.40 /
   0.17 / 6.9 %. Hence AdaGrad 0.2 by default (:func:`tiled_rule`). The tiled run took 50 s
   on one device (the sparse path 78 s, dense blocks about 13 s: auto keeps dense there).
-* Seconds per epoch on that X: 41.2 on 1 device with G = 16 (29.8 with G = 4; the sparse
-  path 36.1 in the same session): more groups split each row over more tiles, so a chunk
-  spans more rows and the row slices grow. With 2 and 4 *simulated* CPU devices 15.5 and
-  17.2 s: the simulated devices run in parallel threads and so use both cores, which the
-  one-device scan does not; this is not a measurement of real devices. Tiling took 7 s.
-  Peak resident memory 2.07 GB (1 device; X itself 0.67 GB of it), 2.73 GB (2), 3.10 GB (4).
+* Seconds per epoch on that X (G = 16, AdaGrad 0.2): 33.3 on 1 device (the sparse path
+  36.1 in the same session; 29.8 with G = 4: more groups split each row over more tiles,
+  so a chunk spans more rows and the row slices grow). With 2 and 4 *simulated* CPU devices
+  13.8 and 16.4 s: the simulated devices run in parallel threads and so use both cores,
+  which the one-device scan does not; this is not a measurement of real devices. Tiling
+  took 7-8 s. Loss after 2 epochs 0.0155 on 1, 2 and 4 devices (the sparse path 0.058).
+  Peak resident memory 2.06 GB (1 device; X itself 0.67 GB of it), 2.83 GB (2), 3.01 GB (4).
 * An ``all_gather`` of the read-only role (V (d + 1) floats per device per half-step) is
   simpler than passing groups around with ``ppermute`` and costs little here (2G gathers
   of 46 MB an epoch at V = 115 k); on real devices with slow links, fetching only the
