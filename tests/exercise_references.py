@@ -159,3 +159,7 @@ REFERENCES = {
     "check_shared_neighbours": count_shared_neighbours,
     "check_word_change": word_change,
 }
+
+from exercise_references_ch8 import CH8_REFERENCES  # noqa: E402  (chapter 8's, kept in their own file)
+
+REFERENCES.update(CH8_REFERENCES)

@@ -23,6 +23,7 @@ from glove_lite.exercises import CHECKS, CheckFailed
 from glove_lite.student import has_solution_markers, stub_solutions
 
 from exercise_references import REFERENCES
+from exercise_references_ch8 import CH8_WRONG_ANSWERS
 
 import exercise_references as ref
 
@@ -491,6 +492,7 @@ WRONG_ANSWERS = [
     ("check_word_change", change_raw_fit, "normalise the vectors to length 1"),
     ("check_word_change", change_similarity, "that is the cosine similarity"),
 ]
+WRONG_ANSWERS += CH8_WRONG_ANSWERS  # chapter 8's, from tests/exercise_references_ch8.py
 
 
 @pytest.mark.parametrize("check_name, wrong, hint", WRONG_ANSWERS, ids=[w.__name__ for _, w, _ in WRONG_ANSWERS])

@@ -45,6 +45,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "check_fit_rotation": ("semantic_change", "07_semantic_change"),
     "check_shared_neighbours": ("semantic_change", "07_semantic_change"),
     "check_word_change": ("semantic_change", "07_semantic_change"),
+    "check_sparse_adagrad_step": ("scaling", "08_beyond_one_laptop"),
+    "check_dsgd_schedule": ("scaling", "08_beyond_one_laptop"),
 }
 
 __all__ = ["CheckFailed", "CHECKS", "ANSWERS", "REJECTED", "forbidden", "show_signature", *CHECKS]

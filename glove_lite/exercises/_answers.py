@@ -33,6 +33,8 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "check_fit_rotation": ("glove_lite.semantic_change:procrustes_rotation",),
     "check_shared_neighbours": ("glove_lite.semantic_change:neighbour_overlap",),
     "check_word_change": ("glove_lite.semantic_change:align", "glove_lite.semantic_change:change_scores"),
+    "check_sparse_adagrad_step": (),
+    "check_dsgd_schedule": (),
 }
 
 #: check -> other functions that compute the answer: rejected by the check, but their code
