@@ -89,7 +89,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 from glove_lite.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, settings_record
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.sparse_train import SparseRule, check_symmetric
-from glove_lite.train import GloveParams, TrainConfig, init_params
+from glove_lite.train import GloveParams, TrainConfig, check_checkpoint_args, checked_cooc_matrix, init_params
 
 AXIS = "devices"
 DEFAULT_CHUNK = 1024
@@ -560,22 +560,10 @@ def train_sharded(
     (the tables with their AdaGrad sums, the random key, the epoch and the losses; a resumed run is
     bit-identical to an uninterrupted one, and may use another number of devices with the same G).
     """
-    if not sp.issparse(X) or X.ndim != 2 or X.shape[0] != X.shape[1]:
-        raise GloveLiteError(f"X of type {type(X).__name__}; expected a square scipy.sparse matrix")
-    X = sp.csr_matrix(X)
-    if X.nnz == 0:
-        raise GloveLiteError("X has no non-zero entries; expected a co-occurrence matrix of a non-empty corpus")
-    if X.data.min() <= 0 or not np.isfinite(X.data).all():
-        raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
+    X = checked_cooc_matrix(X)
     check_symmetric(X)
     X = _sorted_csr(X)
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
-        raise GloveLiteError(f"checkpoint_every={checkpoint_every!r}; expected an integer >= 1")
-    if resume and checkpoint_dir is None:
-        raise GloveLiteError("resume=True needs checkpoint_dir (the folder to resume from)")
-    if checkpoint_dir is not None and not resume and has_checkpoint(checkpoint_dir):
-        raise GloveLiteError(f"checkpoint folder {str(checkpoint_dir)!r} already holds a checkpoint; resume it "
-                             "(--resume) or choose another folder")
+    check_checkpoint_args(checkpoint_dir, resume, checkpoint_every)
     start = time.perf_counter()
     N = resolve_devices(config.devices if devices is None else devices)
     G = default_groups(N) if groups is None else groups

@@ -665,6 +665,29 @@ def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientT
     return partial(_pairs_epoch, pairs=data, optimizer=optimizer, batch_size=batch_size)
 
 
+def checked_cooc_matrix(X) -> sp.csr_matrix:
+    """X as CSR, after checking it is a square sparse matrix of positive, finite entries (else GloveLiteError)."""
+    if not sp.issparse(X) or X.ndim != 2 or X.shape[0] != X.shape[1]:
+        raise GloveLiteError(f"X of type {type(X).__name__}; expected a square scipy.sparse matrix")
+    X = sp.csr_matrix(X)
+    if X.nnz == 0:
+        raise GloveLiteError("X has no non-zero entries; expected a co-occurrence matrix of a non-empty corpus")
+    if X.data.min() <= 0 or not np.isfinite(X.data).all():
+        raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
+    return X
+
+
+def check_checkpoint_args(checkpoint_dir, resume: bool, checkpoint_every) -> None:
+    """Raise GloveLiteError for checkpoint settings that cannot work (bad N, resume without a folder, a used folder)."""
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
+        raise GloveLiteError(f"checkpoint_every={checkpoint_every!r}; expected an integer >= 1")
+    if resume and checkpoint_dir is None:
+        raise GloveLiteError("resume=True needs checkpoint_dir (the folder to resume from)")
+    if checkpoint_dir is not None and not resume and has_checkpoint(checkpoint_dir):
+        raise GloveLiteError(f"checkpoint folder {str(checkpoint_dir)!r} already holds a checkpoint; resume it "
+                             "(--resume) or choose another folder")
+
+
 def train_glove(
     X: sp.spmatrix,
     config: TrainConfig = TrainConfig(),
@@ -691,13 +714,7 @@ def train_glove(
     never interrupted. The checkpoint must come from the same X, method and settings
     (``epochs`` may differ).
     """
-    if not sp.issparse(X) or X.ndim != 2 or X.shape[0] != X.shape[1]:
-        raise GloveLiteError(f"X of type {type(X).__name__}; expected a square scipy.sparse matrix")
-    X = sp.csr_matrix(X)
-    if X.nnz == 0:
-        raise GloveLiteError("X has no non-zero entries; expected a co-occurrence matrix of a non-empty corpus")
-    if X.data.min() <= 0 or not np.isfinite(X.data).all():
-        raise GloveLiteError("X has non-positive or non-finite entries; expected positive co-occurrence values")
+    X = checked_cooc_matrix(X)
     if config.devices != 1:
         from glove_lite.sharded_train import train_glove_sharded
 
@@ -709,13 +726,7 @@ def train_glove(
     method = choice.method
     if method == "sparse":
         check_symmetric(X)
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
-        raise GloveLiteError(f"checkpoint_every={checkpoint_every!r}; expected an integer >= 1")
-    if resume and checkpoint_dir is None:
-        raise GloveLiteError("resume=True needs checkpoint_dir (the folder to resume from)")
-    if checkpoint_dir is not None and not resume and has_checkpoint(checkpoint_dir):
-        raise GloveLiteError(f"checkpoint folder {str(checkpoint_dir)!r} already holds a checkpoint; resume it "
-                             "(--resume) or choose another folder")
+    check_checkpoint_args(checkpoint_dir, resume, checkpoint_every)
     start = time.perf_counter()
     key = jax.random.PRNGKey(config.seed)
     key, init_key = jax.random.split(key)
