@@ -88,7 +88,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from glove_lite.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint, settings_record
 from glove_lite.errors import GloveLiteError, TrainingDivergedError
-from glove_lite.sparse_train import SparseRule, check_symmetric
+from glove_lite.sparse_train import SparseRule, aligned_zeros, check_symmetric
 from glove_lite.train import GloveParams, TrainConfig, check_checkpoint_args, checked_cooc_matrix, init_params
 
 AXIS = "devices"
@@ -202,15 +202,6 @@ class Tiles:
         return self.T // self.L
 
 
-def _aligned_zeros(shape: tuple, dtype) -> np.ndarray:
-    """A zeroed host array whose data starts on a 64-byte boundary: JAX's CPU client then uses it without a copy."""
-    dtype = np.dtype(dtype)
-    n = int(np.prod(shape)) * dtype.itemsize
-    raw = np.zeros(n + 64, np.uint8)
-    offset = (-raw.ctypes.data) % 64
-    return raw[offset:offset + n].view(dtype).reshape(shape)
-
-
 def _group_blocks(X: sp.csr_matrix, a: int, G: int, budget: int = 1 << 22):
     """Rows a, a + G, ... of X in CSR order, about ``budget`` non-zeros at a time: (local row, column, value) arrays."""
     rows = np.arange(a, X.shape[0], G)
@@ -280,11 +271,11 @@ def device_tiles(X: sp.csr_matrix, plan: TilePlan, p: int) -> tuple:
     """Device p's tiles as host arrays (x, cols, indptr, first_row, nnz), stacked [stratum s, slot j] (see :class:`Tiles`)."""
     layout, L, R, T = plan.layout, plan.L, plan.R, plan.T
     G, N, k, Vg = layout.G, layout.N, layout.k, layout.Vg
-    x = _aligned_zeros((G, k, T), np.float32)
-    cols_out = _aligned_zeros((G, k, T), np.int32)
-    indptr = _aligned_zeros((G, k, Vg + 1 + R), np.int32)
-    first = _aligned_zeros((G, k, plan.C), np.int32)
-    nnz = _aligned_zeros((G, k), np.int32)
+    x = aligned_zeros((G, k, T), np.float32)
+    cols_out = aligned_zeros((G, k, T), np.int32)
+    indptr = aligned_zeros((G, k, Vg + 1 + R), np.int32)
+    first = aligned_zeros((G, k, plan.C), np.int32)
+    nnz = aligned_zeros((G, k), np.int32)
     for j in range(k):
         a = p + N * j
         strata = (np.arange(G) - a) % G  # the stratum of tile (a, b), for each b

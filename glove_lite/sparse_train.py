@@ -158,12 +158,12 @@ ALIGN = 64  # bytes: XLA's CPU client uses a host array in place when it starts 
 HEAD = ALIGN // 4  # a 4-byte array reaches that boundary within its first HEAD elements
 
 
-def aligned_zeros(n: int, dtype) -> np.ndarray:
-    """A (n,) zero array starting on a 64-byte boundary (``jax.device_put`` on a CPU then uses it in place)."""
-    dtype = np.dtype(dtype)
-    buf = np.zeros(n * dtype.itemsize + ALIGN, np.uint8)
+def aligned_zeros(shape: int | tuple, dtype) -> np.ndarray:
+    """A zero array of ``shape`` starting on a 64-byte boundary (``jax.device_put`` on a CPU then uses it in place)."""
+    dtype, shape = np.dtype(dtype), (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    buf = np.zeros(int(np.prod(shape)) * dtype.itemsize + ALIGN, np.uint8)
     skip = (-buf.ctypes.data) % ALIGN
-    return buf[skip:skip + n * dtype.itemsize].view(dtype)
+    return buf[skip:skip + int(np.prod(shape)) * dtype.itemsize].view(dtype).reshape(shape)
 
 
 def device_view(a: np.ndarray, L: int) -> tuple[jax.Array, jax.Array, int]:
