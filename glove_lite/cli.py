@@ -85,9 +85,11 @@ def _add_training_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--learning-rate", type=_bounded(float, 0, 10, low_open=True), default=None,
                    help="default 0.2 for adagrad (0.5 with sparse updates), 0.01 for adam")
     t.add_argument("--batch-size", type=_bounded(int, 1, 10**7), default=None,
-                   help="rows of X per step (dense method, default 64) or non-zeros per step (sparse, pairs: default 1024)")
-    t.add_argument("--method", choices=("auto", "dense", "sparse", "pairs"), default="auto",
-                   help="dense row blocks, sparse updates or the textbook pairs; default auto: dense at >= 2 %% density")
+                   help="rows of X per step (dense method, default 64) or non-zeros per step (sparse, hybrid's "
+                        "sparse part, pairs: default 1024)")
+    t.add_argument("--method", choices=("auto", "dense", "sparse", "hybrid", "pairs"), default="auto",
+                   help="dense row blocks, sparse updates, hybrid (the frequent words' corner by dense tiles, the "
+                        "rest by sparse updates) or the textbook pairs; default auto: the cheapest by a cost model")
     t.add_argument("--block-roles", choices=("alternate", "both"), default="alternate",
                    help="dense method: each block of rows trains W or W~ in turn (default), or both in one step")
     t.add_argument("--x-max", type=_bounded(float, 0, low_open=True), default=100.0, help="weighting cutoff (default 100)")

@@ -409,7 +409,9 @@ def _trains_sparse(V: int, nnz: int, config: TrainConfig) -> bool:
     """Whether train_glove will take the sparse method for this V, nnz and config without timing anything."""
     from glove_lite.train import choose_method_by_model
 
-    return V > 0 and nnz > 0 and config.devices == 1 and choose_method_by_model(V, nnz, config).method == "sparse"
+    # "sparse" here means sparse updates, with or without a dense corner (the hybrid method): both train on float32 X.
+    return V > 0 and nnz > 0 and config.devices == 1 and (config.method == "hybrid" or
+                                                          choose_method_by_model(V, nnz, config).method == "sparse")
 
 
 # ----------------------------------------------------------------------------- training
@@ -417,10 +419,10 @@ def _trains_sparse(V: int, nnz: int, config: TrainConfig) -> bool:
 
 def code_fingerprint() -> str:
     """A hash of the modules that determine trained vectors: a change to them invalidates cached vectors."""
-    from glove_lite import cooccur, loss, train
+    from glove_lite import cooccur, hybrid_train, loss, sparse_train, train
 
     h = hashlib.sha256()
-    for module in (cooccur, loss, train):
+    for module in (cooccur, loss, train, sparse_train, hybrid_train):
         h.update(Path(module.__file__).read_bytes())
     return h.hexdigest()[:12]
 

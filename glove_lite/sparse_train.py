@@ -225,19 +225,27 @@ def make_chunks(X: sp.csr_matrix, chunk_size: int) -> Chunks:
     X = sp.csr_matrix(X)
     if not X.has_sorted_indices:
         X = X.sorted_indices()
-    V, nnz = X.shape[0], X.nnz
+    return chunks_of_csr(X.indptr, X.indices, X.data, X.shape[0], chunk_size)
+
+
+def chunks_of_csr(indptr: np.ndarray, cols: np.ndarray, x: np.ndarray, V: int, chunk_size: int) -> Chunks:
+    """:func:`make_chunks` on the CSR arrays of a (V, V) matrix (columns sorted within each row).
+
+    float32 values and int32 columns are used as they are (no copy); others are converted.
+    """
+    nnz = int(indptr[-1])
+    if nnz >= 2**31:
+        raise GloveLiteError(f"X has {nnz:,} non-zeros; expected fewer than 2**31 (int32 positions)")
     L = int(min(chunk_size, nnz))
     n_chunks = -(-nnz // L)
-    indptr = X.indptr.astype(np.int64)
+    indptr = np.asarray(indptr, np.int64)
     start = np.minimum(np.arange(n_chunks, dtype=np.int64) * L, nnz - L)
     first_row = np.searchsorted(indptr, start, side="right") - 1
     last_row = np.searchsorted(indptr, start + L - 1, side="right") - 1
     R = int((last_row - first_row).max()) + 1
-    if nnz >= 2**31:
-        raise GloveLiteError(f"X has {nnz:,} non-zeros; expected fewer than 2**31 (int32 positions)")
     # R copies of nnz after the row pointers: a window's slice of R row ends never runs off the end.
-    indptr_padded = np.concatenate([X.indptr, np.full(R, nnz)]).astype(np.int32)
-    return Chunks(np.asarray(X.data, np.float32), X.indices.astype(np.int32, copy=False), indptr_padded,
+    indptr_padded = np.concatenate([indptr, np.full(R, nnz)]).astype(np.int32)
+    return Chunks(np.asarray(x, np.float32), np.asarray(cols).astype(np.int32, copy=False), indptr_padded,
                   start.astype(np.int32), first_row.astype(np.int32), L, R, V)
 
 

@@ -60,14 +60,14 @@ from glove_lite.sparse_train import (SparseRule, aligned_zeros, check_symmetric,
                                       pack_state, packed_epoch, params_of)
 
 DENSE_MIN_DENSITY = 0.02
-METHODS = ("auto", "dense", "sparse", "pairs")
+METHODS = ("auto", "dense", "sparse", "hybrid", "pairs")
 DEFAULT_LEARNING_RATE = {"adagrad": 0.2, "adam": 0.01}
 # A sparse step gives each row one update per chunk (fewer, summed steps than dense blocks
 # take): on the book's corpus (25 epochs, seed 0) AdaGrad at 0.5 scored WordSim-353 0.40,
 # SimLex-999 0.14, analogies 3.6 %, against 0.28 / 0.14 / 3.3 % at 0.2 and divergence-like
 # 0.27 / 0.01 at 1.0.
 DEFAULT_SPARSE_LEARNING_RATE = {"adagrad": 0.5, "adam": 0.01}
-DEFAULT_BATCH_SIZE = {"dense": 64, "pairs": 1024, "sparse": 1024}
+DEFAULT_BATCH_SIZE = {"dense": 64, "pairs": 1024, "sparse": 1024, "hybrid": 1024}
 
 
 class GloveParams(NamedTuple):
@@ -89,8 +89,9 @@ class TrainConfig:
     grad_clip clips each gradient component to [-grad_clip, grad_clip] (None: off).
     block_roles (dense method): "alternate" uses each block of rows of X either as words or
     as contexts, "both" uses it in both roles in one step (see the module docstring).
-    method: "dense" row blocks, "sparse" updates, the textbook "pairs", or "auto" (the cheaper
-    of dense and sparse per epoch, see :func:`choose_method_by_cost`).
+    method: "dense" row blocks, "sparse" updates, "hybrid" (the frequent words' corner of X by
+    dense tiles, the rest by sparse updates), the textbook "pairs", or "auto" (the cheapest per
+    epoch, see :func:`choose_method_by_cost`).
     devices: 1 (default) trains on one device with ``method``; N > 1 (or "all", every device
     JAX sees, when there are several) trains with the tiled schedule of
     :mod:`glove_lite.sharded_train` (sparse chunk steps; ``method`` must be "auto" or "sparse").
@@ -104,7 +105,7 @@ class TrainConfig:
     x_max: float = 100.0
     alpha: float = 0.75
     grad_clip: float | None = 100.0
-    method: Literal["auto", "dense", "sparse", "pairs"] = "auto"
+    method: Literal["auto", "dense", "sparse", "hybrid", "pairs"] = "auto"
     block_roles: Literal["alternate", "both"] = "alternate"
     seed: int = 0
     devices: int | Literal["all"] = 1
@@ -122,7 +123,7 @@ class TrainConfig:
         if self.optimizer not in DEFAULT_LEARNING_RATE:
             raise bad("optimizer", "'adagrad' or 'adam'")
         if self.method not in METHODS:
-            raise bad("method", "'auto', 'dense', 'sparse' or 'pairs'")
+            raise bad("method", "'auto', 'dense', 'sparse', 'hybrid' or 'pairs'")
         if self.block_roles not in ("alternate", "both"):
             raise bad("block_roles", "'alternate' or 'both'")
         if self.learning_rate is not None and not (0 < self.learning_rate <= 10 and math.isfinite(self.learning_rate)):
@@ -148,22 +149,26 @@ class TrainConfig:
 class MethodChoice(NamedTuple):
     """How :func:`choose_method_by_cost` chose: the method, ``how`` ("forced": given in the config;
     "model": the cost model alone; "measured": timed steps), and estimated seconds per epoch
-    for "dense" and "sparse" from the model and (when measured) from the timed steps."""
+    for "dense" and "sparse" (and "hybrid" when X has a corner worth it) from the model and
+    (when measured) from the timed steps. ``corner``: the hybrid method's corner of K words."""
 
     method: str
     how: str
     model_seconds: dict
     measured_seconds: dict | None = None
+    corner: int | None = None
 
     def describe(self) -> str:
         """One line for the command's output, e.g. "sparse (cost model: dense 143 s, sparse 29 s per epoch)"."""
         if self.how == "forced":
-            return f"{self.method} (as asked)"
+            return f"{self.method} (as asked" + (f"; dense corner of {self.corner:,} words)" if self.corner else ")")
 
         def costs(seconds: dict) -> str:
             return ", ".join(f"{m} {_seconds(t)}" for m, t in sorted(seconds.items())) + " per epoch"
 
         text = f"{self.method} (cost model: {costs(self.model_seconds)}"
+        if self.corner:
+            text += f"; dense corner of the {self.corner:,} most frequent words"
         if self.measured_seconds is not None:
             text += f"; within {MEASURE_WITHIN:g}x, so timed: {costs(self.measured_seconds)}"
         return text + ")"
@@ -248,17 +253,36 @@ def model_epoch_seconds(V: int, nnz: int, dim: int) -> dict[str, float]:
 
 
 def choose_method_by_cost(X: sp.csr_matrix, config: TrainConfig) -> MethodChoice:
-    """The method ``config`` asks for, or for "auto" the cheaper per epoch of "dense" and "sparse".
+    """The method ``config`` asks for, or for "auto" the cheaper per epoch of "dense" and "sparse",
+    and then, for sparse updates, "hybrid" when the cost model says X's corner pays (:func:`with_corner`).
 
     The cost model (:func:`model_epoch_seconds`) decides when it puts the two more than
     MEASURE_WITHIN (2x) apart; otherwise :func:`measure_epoch_seconds` times a few compiled
     steps of each on X's own shapes (a few seconds, compiling included) and the faster wins.
     """
     choice = choose_method_by_model(X.shape[0], X.nnz, config)
-    if choice.how != "measure":
+    if choice.how == "measure":
+        measured = measure_epoch_seconds(X, config)
+        choice = MethodChoice(min(measured, key=measured.get), "measured", choice.model_seconds, measured)
+    if config.method == "hybrid" or (config.method == "auto" and choice.method == "sparse"):
+        return with_corner(X, config, choice)
+    return choice
+
+
+def with_corner(X: sp.csr_matrix, config: TrainConfig, choice: MethodChoice) -> MethodChoice:
+    """``choice`` (sparse updates) with X's frequent-word corner trained by dense tiles ("hybrid")
+    where the cost model puts that below plain sparse updates (:func:`glove_lite.hybrid_train.best_corner`).
+
+    A forced "hybrid" always gets a corner: the model's best, else one tile of the most frequent words.
+    """
+    from glove_lite.hybrid_train import DEFAULT_CORNER_ROWS, best_corner, corner_profile
+
+    K, seconds = best_corner(corner_profile(X), config.dim)
+    if config.method == "hybrid":
+        return choice._replace(corner=K or min(DEFAULT_CORNER_ROWS, X.shape[0]))
+    if K == 0 or seconds >= choice.model_seconds["sparse"]:
         return choice
-    measured = measure_epoch_seconds(X, config)
-    return MethodChoice(min(measured, key=measured.get), "measured", choice.model_seconds, measured)
+    return choice._replace(method="hybrid", model_seconds={**choice.model_seconds, "hybrid": seconds}, corner=K)
 
 
 def choose_method_by_model(V: int, nnz: int, config: TrainConfig) -> MethodChoice:
@@ -344,7 +368,8 @@ PROCESS_BASE_BYTES = int(0.32 * 2**30)  # Python, numpy, scipy, JAX and compiled
 
 
 def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str = "adagrad",
-                         x_bytes_per_nnz: int = 8, block_rows: int = 64, longest_block: int = 0) -> int:
+                         x_bytes_per_nnz: int = 8, block_rows: int = 64, longest_block: int = 0,
+                         corner: int = 0) -> int:
     """Predicted peak resident bytes of a process holding X (CSR) and running :func:`train_glove` on it.
 
     ``x_bytes_per_nnz``: 8 for float32 values and int32 columns, 12 for float64 values.
@@ -358,6 +383,11 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
       (FILL_ENTRIES, 2^24, entries: the group's copy of X and the float32 temporaries); while
       training, the parameters, the state and a gradient and update (3 + s) P and the B x V
       arrays of a step, about 10 of them in float32 (40 B V).
+    * hybrid (a corner of K words in tiles of B = 256 rows): the sparse method's (2 + s) P, X's
+      non-zeros split into the corner and the rest (8 nnz, float32 values and int32 columns, plus
+      8 B K of padding), and the larger of: while splitting, about 40 bytes per entry of a piece
+      of rows (PIECE_ENTRIES, 2^21); while training, a tile's B x K arrays and its window of
+      entries, about six float32 arrays of B x K (24 B K).
     * pairs: the pair arrays, the permutation and the shuffled copies (about 36 nnz) and (3 + s) P.
 
     Plus X itself (x_bytes_per_nnz nnz + 4 V) and PROCESS_BASE_BYTES.
@@ -368,6 +398,11 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
     if method == "sparse":
         own = 0 if x_bytes_per_nnz == 8 else 4 * nnz
         return PROCESS_BASE_BYTES + x + own + (2 + s) * P
+    if method == "hybrid":
+        from glove_lite.hybrid_train import DEFAULT_CORNER_ROWS, PIECE_ENTRIES
+
+        BK = min(DEFAULT_CORNER_ROWS, max(corner, 1)) * corner
+        return PROCESS_BASE_BYTES + x + (2 + s) * P + 8 * nnz + 8 * BK + max(40 * PIECE_ENTRIES, 24 * BK)
     if method == "dense":
         building = 28 * min(nnz, FILL_ENTRIES)
         return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + max(building, (3 + s) * P + 40 * block_rows * V)
@@ -383,9 +418,19 @@ def sparse_rule(config: TrainConfig) -> SparseRule:
     return SparseRule(config.optimizer, lr, config.grad_clip)
 
 
+def corner_rule(config: TrainConfig) -> SparseRule:
+    """The hybrid method's optimizer for its dense corner tiles: :func:`sparse_rule` at the dense
+    blocks' default learning rate (``config.lr``: AdaGrad 0.2), since a tile step, like a dense
+    block's, moves every corner row it reads. On the book's corpus (25 epochs, seeds 0-2) the
+    corner at 0.2 and the rest at 0.5 scored WordSim-353 0.34-0.40 and SimLex-999 0.15-0.18,
+    against 0.33-0.43 / 0.13-0.15 with 0.3 for both and 0.36 / 0.07 with 0.5 for both (seed 0).
+    """
+    return SparseRule(config.optimizer, config.lr, config.grad_clip)
+
+
 def init_opt_state(config: TrainConfig, method: str, params: GloveParams):
     """The optimizer state a run of ``method`` starts from."""
-    if method == "sparse":
+    if method in ("sparse", "hybrid"):
         return pack_state(sparse_rule(config), params)  # the parameters travel inside the packed state
     return make_optimizer(config).init(params)
 
@@ -632,13 +677,15 @@ def current_params(params: GloveParams | None, opt_state, dim: int) -> GlovePara
 EpochCallback = Callable[[int, GloveParams, float], None]
 
 
-def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientTransformation, method: str):
+def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientTransformation, method: str,
+               corner: int | None = None):
     """The jitted epoch for X, config and method: ``(params, opt_state, key) -> (params, opt_state, summed loss)``.
 
-    ``optimizer`` is used by the dense and pairs methods; the sparse method applies its own
-    (see :func:`sparse_rule`), and its ``opt_state`` comes from :func:`init_opt_state`.
-    The sparse epoch returns ``None`` for the parameters: they live in its state, and
-    :func:`current_params` reads them out when they are needed.
+    ``optimizer`` is used by the dense and pairs methods; the sparse and hybrid methods apply
+    their own (see :func:`sparse_rule`), and their ``opt_state`` comes from :func:`init_opt_state`.
+    Their epoch returns ``None`` for the parameters: they live in its state, and
+    :func:`current_params` reads them out when they are needed. ``corner`` (hybrid): the corner
+    of K words trained by dense tiles.
     """
     V = X.shape[0]
     batch_size = config.batch_size or DEFAULT_BATCH_SIZE[method]
@@ -659,6 +706,19 @@ def make_epoch(X: sp.csr_matrix, config: TrainConfig, optimizer: optax.GradientT
             return None, opt_state, loss
 
         return run_sparse
+    if method == "hybrid":
+        from glove_lite.hybrid_train import DEFAULT_CORNER_ROWS, make_hybrid_data
+
+        if corner is None:
+            raise GloveLiteError("method='hybrid' needs the corner size (see choose_method_by_cost)")
+        data = make_hybrid_data(X, corner, batch_size, min(DEFAULT_CORNER_ROWS, corner))
+        hybrid = data.epoch_fn(sparse_rule(config), config.x_max, config.alpha, corner_rule(config))
+
+        def run_hybrid(params, opt_state, key):
+            opt_state, loss = hybrid(opt_state, key)
+            return None, opt_state, loss
+
+        return run_hybrid
     i, j, x = cooc_matrix_to_arrays(X)
     data = (jnp.asarray(i), jnp.asarray(j), weighting_fn(x.astype(np.float32), config.x_max, config.alpha),
             jnp.asarray(np.log(x), jnp.float32))
@@ -724,7 +784,7 @@ def train_glove(
     V = X.shape[0]
     choice = choose_method_by_cost(X, config)
     method = choice.method
-    if method == "sparse":
+    if method in ("sparse", "hybrid"):
         check_symmetric(X)
     check_checkpoint_args(checkpoint_dir, resume, checkpoint_every)
     start = time.perf_counter()
@@ -743,9 +803,9 @@ def train_glove(
         params, opt_state, key, losses = GloveParams(*saved.params), saved.opt_state, saved.key, saved.losses
         first_epoch = saved.epoch + 1
 
-    if method == "sparse":
+    if method in ("sparse", "hybrid"):
         params = None  # the packed state holds them (current_params reads them out)
-    run_epoch = make_epoch(X, config, optimizer, method)
+    run_epoch = make_epoch(X, config, optimizer, method, choice.corner)
     epochs = range(first_epoch, config.epochs + 1)
     bar = None
     if progress:
@@ -762,7 +822,8 @@ def train_glove(
                 bar.close()
             raise TrainingDivergedError(
                 f"the loss became {loss} at epoch {epoch}; lower the learning rate "
-                f"(now {sparse_rule(config).lr if method == 'sparse' else config.lr}) or use gradient clipping "
+                f"(now {sparse_rule(config).lr if method in ('sparse', 'hybrid') else config.lr}"
+                f"{f', corner tiles {config.lr}' if method == 'hybrid' else ''}) or use gradient clipping "
                 f"(grad_clip={config.grad_clip})"
             )
         losses.append(loss)

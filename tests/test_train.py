@@ -304,12 +304,13 @@ def test_auto_chooses_by_the_cost_model_outside_the_band_and_by_timing_inside(mo
     book = types.SimpleNamespace(shape=(8_791, 8_791), nnz=5_164_845)  # the book's X: 6.7 % dense
     text8 = types.SimpleNamespace(shape=(112_822, 112_822), nnz=83_983_426)  # generated text8-sized X: 0.66 %
     for X, method in ((book, "dense"), (text8, "sparse")):
-        choice = train.choose_method_by_cost(X, TrainConfig())
+        # (for sparse updates choose_method_by_cost then looks at X's corner: test_train_hybrid)
+        choice = train.choose_method_by_model(X.shape[0], X.nnz, TrainConfig())
         assert (choice.method, choice.how) == (method, "model")
         slow, fast = sorted(choice.model_seconds.values(), reverse=True)
         assert slow > 4 * fast  # far outside the 2x band: no machine's timing noise can flip it
     assert "dense 0.4 s, sparse 1.8 s per epoch" in train.choose_method_by_cost(book, TrainConfig()).describe()
-    assert train.choose_method_by_cost(text8, TrainConfig(method="dense")) == ("dense", "forced", {}, None)
+    assert train.choose_method_by_cost(text8, TrainConfig(method="dense")) == ("dense", "forced", {}, None, None)
 
     monkeypatch.undo()
     A = sp.random(1000, 1000, density=0.004, random_state=0, format="csr") * 20

@@ -17,7 +17,7 @@ def _same(a, b):
 
 
 @pytest.mark.parametrize("method, optimizer", [("dense", "adagrad"), ("sparse", "adagrad"), ("sparse", "adam"),
-                                               ("pairs", "adam")])
+                                               ("hybrid", "adagrad"), ("pairs", "adam")])
 def test_interrupted_and_resumed_run_is_bit_identical(small_corpus, tmp_path, method, optimizer):
     _, _, X = small_corpus
     config = TrainConfig(dim=6, epochs=4, method=method, optimizer=optimizer, seed=5)
