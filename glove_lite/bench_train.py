@@ -66,7 +66,8 @@ from glove_lite.train import TrainConfig, train_glove
 stamps = [time.perf_counter()]
 result = train_glove(X, TrainConfig(dim=100, epochs=2), callback=lambda e, p, l: stamps.append(time.perf_counter()))
 report(first_s=stamps[1] - stamps[0], epoch_s=stamps[2] - stamps[1], method=result.method, loss=result.losses[-1],
-       choice=result.choice.describe(), corner=result.choice.corner or 0)
+       choice=result.choice.describe(), corner=result.choice.corner or 0,
+       corner_rows_nnz=int(X.indptr[result.choice.corner or 0]))
 """,
     "sparse": """
 from glove_lite.train import TrainConfig, train_glove
@@ -172,7 +173,7 @@ def print_memory_rows(ours: dict, peer: dict, V: int, nnz: int) -> None:
     from glove_lite.train import DEFAULT_BATCH_SIZE, predicted_peak_bytes
 
     predicted = predicted_peak_bytes(ours["method"], V, nnz, 100, block_rows=DEFAULT_BATCH_SIZE["dense"],
-                                     corner=ours.get("corner", 0)) / 2**30
+                                     corner=ours.get("corner", 0), corner_rows_nnz=ours.get("corner_rows_nnz")) / 2**30
     beside = "skipped" if "skipped" in peer else f"{peer['peak_gb']:.2f} GB"
     print(f"  peak resident memory under 2 GB: ours {ours['peak_gb']:.2f} GB "
           f"({'meets' if ours['peak_gb'] < 2 else 'MISSES'} it; README's formula for {ours['method']} predicts "

@@ -317,15 +317,27 @@ def _rows_of_window(indptr, r0, s, L: int, R: int):
     return jnp.cumsum(marks[:L])
 
 
-def _chunk_step(carry, k, data, rule: SparseRule, x_max: float, alpha: float, L: int, R: int, d: int):
-    """One optimizer step on chunk k: the new (table, count) and the chunk's loss."""
-    table, count = carry
-    w = 2 * d + 2
-    s, r0 = data.start[k], data.first_row[k]
+def chunk_window(data: "ChunkData", k, L: int):
+    """Chunk k's window of L positions of a :class:`ChunkData`: its start s, values x (L,), columns (L,)
+    and which positions belong to the chunk (L,) bool."""
+    s = data.start[k]
     x = _window(data.x_main, data.x_head, data.shifts[0], s, L)
     cols = _window(data.cols_main, data.cols_head, data.shifts[1], s, L)
+    return s, x, cols, jnp.arange(L) >= k * L - s  # the last window reaches back into the chunk before it
+
+
+def _chunk_step(carry, k, data, rule: SparseRule, x_max: float, alpha: float, L: int, R: int, d: int,
+                window=chunk_window):
+    """One optimizer step on chunk k: the new (table, count) and the chunk's loss.
+
+    ``window(data, k, L)`` reads the chunk (:func:`chunk_window`); ``data`` also holds the row
+    pointers ``indptr`` of its positions and each chunk's ``first_row``.
+    """
+    table, count = carry
+    w = 2 * d + 2
+    s, x, cols, live = window(data, k, L)
+    r0 = data.first_row[k]
     rl = _rows_of_window(data.indptr, r0, s, L, R)
-    live = jnp.arange(L) >= k * L - s  # the last window reaches back into the chunk before it
 
     r0_slice = jnp.minimum(r0, table.shape[0] - R)  # where the R-row slice starts (kept inside the table)
     rl = rl + (r0 - r0_slice)
@@ -353,10 +365,11 @@ def _chunk_step(carry, k, data, rule: SparseRule, x_max: float, alpha: float, L:
     return (jax.lax.dynamic_update_slice(table, rows, (r0_slice, 0)), count), loss
 
 
-def _scan_chunks(table, count, key, data, rule: SparseRule, x_max: float, alpha: float, L: int, R: int):
+def _scan_chunks(table, count, key, data, rule: SparseRule, x_max: float, alpha: float, L: int, R: int,
+                 window=chunk_window):
     d = (table.shape[1] // (2 if rule.kind == "adagrad" else 3) - 2) // 2
     order = jax.random.permutation(key, data.start.shape[0])
-    step = partial(_chunk_step, data=data, rule=rule, x_max=x_max, alpha=alpha, L=L, R=R, d=d)
+    step = partial(_chunk_step, data=data, rule=rule, x_max=x_max, alpha=alpha, L=L, R=R, d=d, window=window)
     (table, count), losses = jax.lax.scan(step, (table, count), order)
     return table, count, jnp.sum(losses)
 

@@ -369,7 +369,7 @@ PROCESS_BASE_BYTES = int(0.32 * 2**30)  # Python, numpy, scipy, JAX and compiled
 
 def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str = "adagrad",
                          x_bytes_per_nnz: int = 8, block_rows: int = 64, longest_block: int = 0,
-                         corner: int = 0) -> int:
+                         corner: int = 0, corner_rows_nnz: int | None = None) -> int:
     """Predicted peak resident bytes of a process holding X (CSR) and running :func:`train_glove` on it.
 
     ``x_bytes_per_nnz``: 8 for float32 values and int32 columns, 12 for float64 values.
@@ -383,9 +383,10 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
       (FILL_ENTRIES, 2^24, entries: the group's copy of X and the float32 temporaries); while
       training, the parameters, the state and a gradient and update (3 + s) P and the B x V
       arrays of a step, about 10 of them in float32 (40 B V).
-    * hybrid (a corner of K words in tiles of B = 256 rows): the sparse method's (2 + s) P, X's
-      non-zeros split into the corner and the rest (8 nnz, float32 values and int32 columns, plus
-      8 B K of padding), and the larger of: while splitting, about 40 bytes per entry of a piece
+    * hybrid (a corner of K words in tiles of B = 256 rows): the sparse method's (2 + s) P, the
+      non-zeros of the first K rows (``corner_rows_nnz``, at most nnz, the default) copied and
+      split into the corner and the rest (8 bytes each: float32 values and int32 columns, plus
+      8 B K of padding; the rows >= K are X's own arrays), and the larger of: while splitting, about 40 bytes per entry of a piece
       of rows (PIECE_ENTRIES, 2^21); while training, a tile's B x K arrays and its window of
       entries, about six float32 arrays of B x K (24 B K).
     * pairs: the pair arrays, the permutation and the shuffled copies (about 36 nnz) and (3 + s) P.
@@ -402,7 +403,8 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
         from glove_lite.hybrid_train import DEFAULT_CORNER_ROWS, PIECE_ENTRIES
 
         BK = min(DEFAULT_CORNER_ROWS, max(corner, 1)) * corner
-        return PROCESS_BASE_BYTES + x + (2 + s) * P + 8 * nnz + 8 * BK + max(40 * PIECE_ENTRIES, 24 * BK)
+        copied = nnz if corner_rows_nnz is None else corner_rows_nnz
+        return PROCESS_BASE_BYTES + x + (2 + s) * P + 8 * copied + 8 * BK + max(40 * PIECE_ENTRIES, 24 * BK)
     if method == "dense":
         building = 28 * min(nnz, FILL_ENTRIES)
         return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + max(building, (3 + s) * P + 40 * block_rows * V)
