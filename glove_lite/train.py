@@ -22,6 +22,9 @@ visit the non-zeros of X, with the same loss:
   writes only the rows of W, W_tilde, the biases and the optimizer state that the chunk
   touches, so it costs O(chunk x d), never O(V x d) (see :mod:`glove_lite.sparse_train`;
   AdaGrad exact, Adam lazy). Memory O(nnz + V d).
+* ``"hybrid"``: the frequent words' corner X[:K, :K] by dense tiles of 256 rows x K columns,
+  every other non-zero by the sparse chunk steps, on one packed table (see
+  :mod:`glove_lite.hybrid_train`); K from the cost model.
 * ``"pairs"``: shuffled batches of (i, j, X_ij) through the dense optax optimizer, the
   textbook port, kept as a reference: every step updates all of W and W_tilde (O(V x d)).
 
@@ -30,7 +33,9 @@ a cost model calibrated on the 2-core machine (dense about 5.2e-11 s x V^2 d x (
 sparse 3.5e-9 s x nnz d) decides when it puts them more than 2x apart, and a few timed steps
 on X's own shapes decide otherwise. The book's corpus (8,791 words, 6.7 % dense: dense 0.4 s,
 sparse 1.8 s by the model) stays dense on every machine; a text8-sized one (112,822 words,
-0.66 %: dense 139 s, sparse 29 s) goes sparse. ``choose_method`` is the older density rule
+0.66 %: dense 139 s, sparse 29 s) goes sparse, and then hybrid (22 s by the model, with a
+corner of 16,128 words), since for sparse updates :func:`with_corner` asks whether X's dense
+corner pays. ``choose_method`` is the older density rule
 (dense at 2 % and above), kept for the book's chapter 4.
 
 Memory: nothing is V x V, and dense blocks are stored unpadded (:func:`make_flat_blocks`);
