@@ -63,8 +63,8 @@ PIECE_ENTRIES = 1 << 21  # non-zeros per piece of rows when X is scanned or spli
 
 # Seconds per epoch on the 2-core CPU of DESIGN.md (AdaGrad, 100 d; train.py has the sparse constant): the
 # corner's tiles of B = 256 rows cost about CORNER_SECONDS_PER_CELL_D x K^2 x d. Measured on the generated
-# text8-sized X: K = 8,192 1.12 s (1.67e-10), 12,288 2.45 s (1.62e-10), 16,384 4.90 s (1.82e-10); tiles of
-# 128 rows were slower (2.0e-10 at 8,192) and of 512 slower at 8,192 (2.1e-10), faster at 16,384 (1.9e-10).
+# text8-sized X: K = 8,192 1.12 s (1.67e-10), 12,288 2.45 s (1.62e-10), 16,384 4.90 s (1.82e-10); at K = 8,192
+# tiles of 128 rows took 2.0e-10 and of 512 rows 2.6e-10.
 CORNER_SECONDS_PER_CELL_D = 1.7e-10
 
 
