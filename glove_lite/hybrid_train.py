@@ -56,7 +56,7 @@ import scipy.sparse as sp
 
 from glove_lite.errors import GloveLiteError
 from glove_lite.sparse_train import (ChunkData, Chunks, PackedState, SparseRule, _apply_rule, _scan_chunks, _window,
-                                      aligned_zeros, chunk_window, chunks_of_csr)
+                                      aligned_zeros, chunk_window, chunks_of_csr, row_pieces)
 
 DEFAULT_CORNER_ROWS = 256  # B: rows per corner tile
 PIECE_ENTRIES = 1 << 21  # non-zeros per piece of rows when X is scanned or split (host temporaries ~40 bytes each)
@@ -76,10 +76,7 @@ def corner_profile(X: sp.csr_matrix) -> np.ndarray:
     V = X.shape[0]
     lengths = np.diff(X.indptr)
     hist = np.zeros(V, np.int64)
-    cuts = np.searchsorted(X.indptr, np.arange(PIECE_ENTRIES, X.nnz, PIECE_ENTRIES), side="right")
-    for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [V]])):
-        if a == b:
-            continue
+    for a, b in row_pieces(X.indptr, PIECE_ENTRIES):
         rows = np.repeat(np.arange(a, b, dtype=np.int32), lengths[a:b])
         hist += np.bincount(np.maximum(rows, X.indices[X.indptr[a]:X.indptr[b]]), minlength=V)
     return np.concatenate([[0], np.cumsum(hist)])
@@ -154,8 +151,7 @@ def split_corner(X: sp.csr_matrix, K: int, B: int = DEFAULT_CORNER_ROWS) -> tupl
         X = X.sorted_indices()
     indptr = X.indptr.astype(np.int64)
     lengths = np.diff(indptr)
-    cuts = np.searchsorted(indptr, np.arange(PIECE_ENTRIES, X.nnz, PIECE_ENTRIES), side="right")
-    pieces = [(a, b) for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [V]])) if a < b]
+    pieces = row_pieces(indptr, PIECE_ENTRIES)
     # Row r < K keeps its n_c[r] columns below K in the corner: the first ones, columns being sorted.
     n_c = np.zeros(V, np.int64)
     for a, b in pieces:

@@ -194,6 +194,14 @@ def _window(main, head, shift, s, L: int):
 PIECE_ENTRIES = 1 << 22  # non-zeros per piece of rows in check_symmetric
 
 
+def row_pieces(indptr: np.ndarray, entries: int) -> list[tuple[int, int]]:
+    """Consecutive, non-empty ranges of rows [a, b) of a CSR matrix holding about ``entries`` non-zeros
+    each (a single longer row is a piece of its own): work a piece at a time keeps temporaries O(entries)."""
+    V, nnz = len(indptr) - 1, int(indptr[-1])
+    cuts = np.searchsorted(indptr, np.arange(entries, nnz, entries), side="right")
+    return [(int(a), int(b)) for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [V]])) if a < b]
+
+
 def check_symmetric(X: sp.csr_matrix, seed: int = 0) -> None:
     """Raise :class:`GloveLiteError` unless X equals its transpose (tested on two random vectors).
 
@@ -206,8 +214,7 @@ def check_symmetric(X: sp.csr_matrix, seed: int = 0) -> None:
     V = X.shape[0]
     # Float64 products a piece of rows at a time: X @ v on a float32 X would make scipy upcast
     # all of X's values (8 bytes per non-zero, the largest allocation of a sparse run).
-    cuts = np.searchsorted(X.indptr, np.arange(PIECE_ENTRIES, X.nnz, PIECE_ENTRIES), side="right")
-    bounds = list(zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [V]])))
+    bounds = row_pieces(X.indptr, PIECE_ENTRIES)
     for _ in range(2):
         v = rng.standard_normal(V)
         a, b = np.zeros(V), np.zeros(V)
