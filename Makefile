@@ -84,19 +84,19 @@ lab: $(STAMP) $(LAB_SETTINGS) ## open JupyterLab on book/ (.md chapters open as 
 	$(BIN)/jupyter lab --notebook-dir=book $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) ## run the benchmarks
-	$(BIN)/python -m glove_lite.bench
+	$(BIN)/python -m glove_lite.studies.bench
 
 sweeps: $(STAMP) ## run the hyper-parameter sweeps
-	$(BIN)/python -m glove_lite.sweeps
+	$(BIN)/python -m glove_lite.studies.sweeps
 
 semantic: $(STAMP) ## train the eras x seeds and controls of the semantic-change chapter
-	$(BIN)/python -m glove_lite.semantic_change
+	$(BIN)/python -m glove_lite.studies.semantic_change
 
 student: $(STAMP) ## write the student edition (solutions removed) into _build/student/
-	$(BIN)/python -m glove_lite.student
+	$(BIN)/python -m glove_lite.book.student
 
 course: $(STAMP) ## write the nbgrader course (one assignment per chapter) into _build/course/
-	$(BIN)/python -m glove_lite.student --course _build/course
+	$(BIN)/python -m glove_lite.book.student --course _build/course
 
 clean: ## remove build outputs and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis

@@ -221,7 +221,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault("JAX_PLATFORMS", "cpu")
     args = build_parser().parse_args(argv)
     commands = {"count": cmd_count, "train": cmd_train, "neighbors": cmd_neighbors, "evaluate": cmd_evaluate}
     try:

@@ -107,5 +107,5 @@ def test_outputs_stored(repo_root: Path, chapter: str) -> None:
             size = len(json.dumps(output))
             assert size < MAX_OUTPUT_CHARS, (
                 f"{chapter}.ipynb code cell {index}: output of {size} characters "
-                "(plotly.js embedded? use glove_lite.plotting.show)"
+                "(plotly.js embedded? use glove_lite.book.plotting.show)"
             )

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from glove_lite.plotting import THEME_COLORS
+from glove_lite.book.plotting import THEME_COLORS
 
 CHROMIUM = os.environ.get("GLOVE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

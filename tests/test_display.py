@@ -1,6 +1,6 @@
-"""glove_lite.display: the book shows the library's source, jitted functions included."""
+"""glove_lite.book.display: the book shows the library's source, jitted functions included."""
 
-from glove_lite.display import show_source, source
+from glove_lite.book.display import show_source, source
 from glove_lite.loss import weighting_fn
 from glove_lite.preprocess import Vocabulary
 from glove_lite.train import _dense_epoch

@@ -18,9 +18,9 @@ import jupytext
 import numpy as np
 import pytest
 
-import glove_lite.exercises as ex
-from glove_lite.exercises import CHECKS, CheckFailed
-from glove_lite.student import has_solution_markers, stub_solutions
+import glove_lite.book.exercises as ex
+from glove_lite.book.exercises import CHECKS, CheckFailed
+from glove_lite.book.student import has_solution_markers, stub_solutions
 
 from exercise_references import REFERENCES
 from exercise_references_ch8 import CH8_WRONG_ANSWERS
@@ -513,7 +513,7 @@ CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", re.MULTILINE)
 
 
 def _chapter_paths() -> list[Path]:
-    from glove_lite.student import chapters
+    from glove_lite.book.student import chapters
 
     return [REPO_ROOT / f"{c}.md" for c in chapters(REPO_ROOT)]
 
@@ -615,7 +615,7 @@ def test_hidden_tests_fail_wrong_answers(check_name, wrong, hint):
 
 
 def test_hidden_cases_differ_from_visible_ones():
-    from glove_lite.exercises import cooccurrence, preprocessing
+    from glove_lite.book.exercises import cooccurrence, preprocessing
 
     assert preprocessing._vocab_cases(True) != preprocessing._vocab_cases(False)
     visible = {repr([d.tolist() for d in docs]) for docs, _, _ in cooccurrence._cases(False)}
@@ -636,7 +636,7 @@ def test_last_document_only_is_not_called_off_by_one():
 
 def test_first_vocab_case_tells_the_mistakes_apart():
     """In the first case, counting one document and keeping counts > min_count give different answers."""
-    from glove_lite.exercises.preprocessing import _vocab_cases
+    from glove_lite.book.exercises.preprocessing import _vocab_cases
 
     docs, min_count = _vocab_cases()[0]
     answers = [tuple(vocab_gt(docs, min_count))] + [tuple(ref.build_word_index([d], min_count)) for d in docs]
@@ -697,7 +697,7 @@ FORBIDDEN = [(check, path) for check in sorted(CHECKS) for path in ex.forbidden(
 
 @pytest.mark.parametrize("check_name, path", FORBIDDEN, ids=[f"{c}-{p}" for c, p in FORBIDDEN])
 def test_passing_the_library_function_is_rejected(check_name, path):
-    from glove_lite.exercises._base import library_object
+    from glove_lite.book.exercises._base import library_object
 
     message = run_check(check_name, library_object(path))
     assert "write your own" in message and path.replace(":", ".") in message
@@ -705,7 +705,7 @@ def test_passing_the_library_function_is_rejected(check_name, path):
 
 def test_every_answer_can_be_found():
     """The tables name real functions (a rename in the library would silently disable a rejection)."""
-    from glove_lite.exercises._base import code_of, library_object
+    from glove_lite.book.exercises._base import code_of, library_object
 
     assert set(ex.ANSWERS) <= set(CHECKS) and set(ex.REJECTED) <= set(CHECKS)
     for check in CHECKS:
@@ -761,27 +761,27 @@ def spearman_via_scipy(x, y):
 
 
 def rotation_via_library(source, target):
-    from glove_lite.semantic_change import procrustes_rotation
+    from glove_lite.align import procrustes_rotation
 
     return procrustes_rotation(source, target)
 
 
 def shared_via_library(vectors_a, words_a, vectors_b, words_b, word, k):
-    from glove_lite.semantic_change import neighbour_overlap
+    from glove_lite.align import neighbour_overlap
     from glove_lite.vectors import WordVectors
 
     return round(k * neighbour_overlap(WordVectors(words_a, vectors_a), WordVectors(words_b, vectors_b), [word], k)[0])
 
 
 def change_via_library(vectors_a, words_a, vectors_b, words_b, word):
-    from glove_lite.semantic_change import change_scores
+    from glove_lite.align import change_scores
     from glove_lite.vectors import WordVectors
 
     return change_scores(WordVectors(words_a, vectors_a), WordVectors(words_b, vectors_b), [word])[0]
 
 
 def change_via_procrustes(vectors_a, words_a, vectors_b, words_b, word):
-    from glove_lite.semantic_change import procrustes_rotation
+    from glove_lite.align import procrustes_rotation
 
     shared = [w for w in words_a if w in words_b]
     a = ref._unit_rows(vectors_a[[words_a.index(w) for w in shared]])
@@ -799,10 +799,10 @@ LIBRARY_WRAPPERS = [
     ("check_init_params", init_via_library, "calls the library's own `glove_lite.train.init_params`"),
     ("check_nearest_neighbors", neighbors_via_library, "calls the library's own `glove_lite.vectors.WordVectors.nearest_neighbors`"),
     ("check_spearman", spearman_via_scipy, "calls `scipy.stats.spearmanr`"),
-    ("check_fit_rotation", rotation_via_library, "calls the library's own `glove_lite.semantic_change.procrustes_rotation`"),
-    ("check_shared_neighbours", shared_via_library, "calls the library's own `glove_lite.semantic_change.neighbour_overlap`"),
-    ("check_word_change", change_via_library, "calls the library's own `glove_lite.semantic_change.change_scores`"),
-    ("check_word_change", change_via_procrustes, "calls the library's own `glove_lite.semantic_change.procrustes_rotation`"),
+    ("check_fit_rotation", rotation_via_library, "calls the library's own `glove_lite.align.procrustes_rotation`"),
+    ("check_shared_neighbours", shared_via_library, "calls the library's own `glove_lite.align.neighbour_overlap`"),
+    ("check_word_change", change_via_library, "calls the library's own `glove_lite.align.change_scores`"),
+    ("check_word_change", change_via_procrustes, "calls the library's own `glove_lite.align.procrustes_rotation`"),
 ]
 
 

@@ -13,9 +13,9 @@ import numpy as np
 import optax
 import pytest
 
-import glove_lite.exercises as ex
-from glove_lite.exercises import CheckFailed
-from glove_lite.exercises.scaling import _sparse_adagrad, _sparse_cases
+import glove_lite.book.exercises as ex
+from glove_lite.book.exercises import CheckFailed
+from glove_lite.book.exercises.scaling import _sparse_adagrad, _sparse_cases
 
 from exercise_references_ch8 import dsgd_schedule, sparse_adagrad_step
 

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from glove_lite.book import BRANCH, REPOSITORY, SETUP_CELL, data_path, read_json
+from glove_lite.book.chapter import BRANCH, REPOSITORY, SETUP_CELL, data_path, read_json
 from glove_lite.errors import GloveLiteError
 
 

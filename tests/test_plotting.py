@@ -1,4 +1,4 @@
-"""glove_lite.plotting: display bundles, templates, and the book's theme script."""
+"""glove_lite.book.plotting: display bundles, templates, and the book's theme script."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from glove_lite import plotting
+from glove_lite.book import plotting
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 THEME_JS = REPO_ROOT / "book" / "_static" / "plotly-theme.js"

@@ -1,4 +1,4 @@
-"""glove_lite.plotting chapter figures: loss curves, UMAP coordinates, neighbour maps, heatmaps."""
+"""glove_lite.book.plotting chapter figures: loss curves, UMAP coordinates, neighbour maps, heatmaps."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from glove_lite.errors import GloveLiteError, UnknownWordError
-from glove_lite.plotting import plot_loss_curve, plot_neighbors, plot_similarity_heatmap, reduce_umap
+from glove_lite.book.plotting import plot_loss_curve, plot_neighbors, plot_similarity_heatmap, reduce_umap
 from glove_lite.vectors import WordVectors
 
 

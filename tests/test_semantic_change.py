@@ -10,7 +10,8 @@ import pytest
 from scipy.linalg import orthogonal_procrustes
 from scipy.stats import ortho_group
 
-from glove_lite import semantic_change as sc
+from glove_lite import align as al
+from glove_lite.studies import semantic_change as sc
 from glove_lite.corpus import Document
 from glove_lite.errors import GloveLiteError
 from glove_lite.vectors import WordVectors
@@ -41,7 +42,7 @@ def rotated_copy(base, q, drop=(), add=0, seed=1):
 def test_procrustes_matches_scipy(n, d, seed):
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(n, d)), rng.normal(size=(n, d))
-    r = sc.procrustes_rotation(a, b)
+    r = al.procrustes_rotation(a, b)
     np.testing.assert_allclose(r, orthogonal_procrustes(a, b)[0], atol=1e-10)
     np.testing.assert_allclose(r.T @ r, np.eye(d), atol=1e-10)
 
@@ -51,7 +52,7 @@ def test_procrustes_beats_every_other_rotation_brute_force():
     rng = np.random.default_rng(3)
     a = rng.normal(size=(25, 3))
     b = a @ ortho_group.rvs(3, random_state=4) + 0.3 * rng.normal(size=(25, 3))
-    r = sc.procrustes_rotation(a, b)
+    r = al.procrustes_rotation(a, b)
     best = np.linalg.norm(a @ r - b)
     for q in ortho_group.rvs(3, size=2000, random_state=5):
         assert np.linalg.norm(a @ q - b) >= best - 1e-12
@@ -66,11 +67,11 @@ def test_procrustes_recovers_a_known_rotation_and_rejects_bad_shapes():
     rng = np.random.default_rng(6)
     a = rng.normal(size=(50, 7))
     q = ortho_group.rvs(7, random_state=7)
-    np.testing.assert_allclose(sc.procrustes_rotation(a, a @ q), q, atol=1e-10)
+    np.testing.assert_allclose(al.procrustes_rotation(a, a @ q), q, atol=1e-10)
     with pytest.raises(GloveLiteError, match="expected two"):
-        sc.procrustes_rotation(a, a[:, :3])
+        al.procrustes_rotation(a, a[:, :3])
     with pytest.raises(GloveLiteError, match="no rows"):
-        sc.procrustes_rotation(np.zeros((0, 3)), np.zeros((0, 3)))
+        al.procrustes_rotation(np.zeros((0, 3)), np.zeros((0, 3)))
 
 
 # ----------------------------------------------------------------------------- align: the contract
@@ -80,7 +81,7 @@ def test_align_contract_rotation_reordered_words_added_and_removed():
     base = random_vectors(n=60, d=10, seed=8)
     q = ortho_group.rvs(10, random_state=9)
     other = rotated_copy(base, q, drop=base.words[:4], add=5)
-    aligned = sc.align(base, other)
+    aligned = al.align(base, other)
     assert aligned.words == other.words  # other's words, in other's order
     shared = [w for w in other.words if w in base.index]
     assert len(shared) == 56
@@ -102,10 +103,10 @@ def test_align_uses_only_the_anchors():
         noisy[other.index[w]] = np.random.default_rng(12).normal(size=6)
     other = WordVectors(other.words, noisy)
     anchors = list(base.words[:30]) + ["not-a-word"]
-    aligned = sc.align(base, other, anchors=anchors)
+    aligned = al.align(base, other, anchors=anchors)
     for w in base.words[:30]:
         np.testing.assert_allclose(aligned[w], base[w], rtol=1e-4, atol=1e-5)
-    assert not np.allclose(sc.align(base, other)[base.words[0]], base[base.words[0]], atol=1e-3)
+    assert not np.allclose(al.align(base, other)[base.words[0]], base[base.words[0]], atol=1e-3)
 
 
 def test_align_normalises_before_fitting():
@@ -113,8 +114,8 @@ def test_align_normalises_before_fitting():
     base = random_vectors(n=30, d=4, seed=13)
     rng = np.random.default_rng(14)
     other = WordVectors(base.words, rng.normal(size=(30, 4)) * np.exp(rng.normal(0, 2, size=(30, 1))))
-    aligned = sc.align(base, other)
-    r = orthogonal_procrustes(sc.unit_rows(other.vectors), sc.unit_rows(base.vectors))[0]
+    aligned = al.align(base, other)
+    r = orthogonal_procrustes(al.unit_rows(other.vectors), al.unit_rows(base.vectors))[0]
     np.testing.assert_allclose(aligned.vectors, np.asarray(other.vectors, np.float64) @ r, rtol=1e-4, atol=1e-5)
 
 
@@ -122,11 +123,11 @@ def test_align_errors_name_the_problem():
     base = random_vectors(n=10, d=3)
     other = random_vectors(n=10, d=3, prefix="x")
     with pytest.raises(GloveLiteError, match="0 word"):
-        sc.align(base, other)
+        al.align(base, other)
     with pytest.raises(GloveLiteError, match="dimensions"):
-        sc.align(base, random_vectors(n=10, d=4))
+        al.align(base, random_vectors(n=10, d=4))
     with pytest.raises(GloveLiteError, match="anchors"):
-        sc.align(base, base, anchors=["w000"])
+        al.align(base, base, anchors=["w000"])
 
 
 # ----------------------------------------------------------------------------- change scores
@@ -140,8 +141,8 @@ def test_change_scores_against_a_plain_loop():
     moved[other.index["w007"]] = np.random.default_rng(17).normal(size=5)
     other = WordVectors(other.words, moved)
     words = ["w001", "w007", "w020"]
-    got = sc.change_scores(base, other, words)
-    aligned = sc.align(base, other)
+    got = al.change_scores(base, other, words)
+    aligned = al.align(base, other)
     for w, score in zip(words, got):
         a, b = base[w].astype(float), aligned[w].astype(float)
         assert score == pytest.approx(1 - a @ b / np.linalg.norm(a) / np.linalg.norm(b), abs=1e-6)
@@ -153,10 +154,10 @@ def test_unaligned_distances_are_meaningless():
     base = random_vectors(n=200, d=20, seed=18)
     other = rotated_copy(base, ortho_group.rvs(20, random_state=19))
     words = list(base.words)
-    assert np.mean(sc.cosine_distances(base, other, words)) > 0.7
-    assert np.max(sc.change_scores(base, other, words)) < 1e-5
+    assert np.mean(al.cosine_distances(base, other, words)) > 0.7
+    assert np.max(al.change_scores(base, other, words)) < 1e-5
     with pytest.raises(GloveLiteError, match="without a vector"):
-        sc.cosine_distances(base, other, ["nope"])
+        al.cosine_distances(base, other, ["nope"])
 
 
 # ----------------------------------------------------------------------------- neighbour overlap
@@ -177,10 +178,10 @@ def test_neighbour_overlap_tiny_hand_example():
     words = ("cheerful", "gay", "happy", "lesbian", "rights")
     a = WordVectors(words, np.array([[1, 0.1], [1, 0], [1, -0.1], [0, 1], [-0.2, 1]]))
     b = WordVectors(words, np.array([[1, 0.1], [0, 1], [1, -0.1], [0.1, 1], [-0.2, 1]]))
-    assert sc.neighbour_overlap(a, b, ["gay"], k=2).tolist() == [0.0]
-    assert sc.neighbour_overlap(a, a, ["gay"], k=2).tolist() == [1.0]
+    assert al.neighbour_overlap(a, b, ["gay"], k=2).tolist() == [0.0]
+    assert al.neighbour_overlap(a, a, ["gay"], k=2).tolist() == [1.0]
     # k=3: a: happy, cheerful, lesbian; b: lesbian, rights, cheerful -> 2 of 3 shared
-    assert sc.neighbour_overlap(a, b, ["gay"], k=3).tolist() == [pytest.approx(2 / 3)]
+    assert al.neighbour_overlap(a, b, ["gay"], k=3).tolist() == [pytest.approx(2 / 3)]
 
 
 def test_neighbour_overlap_breaks_ties_alphabetically():
@@ -188,24 +189,24 @@ def test_neighbour_overlap_breaks_ties_alphabetically():
     tied = WordVectors(words, np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0], [1.0, 1.0]]))
     other = WordVectors(words, np.array([[1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]))
     # q's neighbours in `tied`: a, b, c all at the same cosine: k=1 takes "a" in both spaces
-    assert sc.neighbour_overlap(tied, other, ["q"], k=1).tolist() == [1.0]
+    assert al.neighbour_overlap(tied, other, ["q"], k=1).tolist() == [1.0]
 
 
 def test_neighbour_overlap_needs_no_alignment_and_matches_a_loop():
     base = random_vectors(n=60, d=5, seed=20)
     other = rotated_copy(base, ortho_group.rvs(5, random_state=21), drop=base.words[50:], add=3)
-    assert np.all(sc.neighbour_overlap(base, other, base.words[:10], k=5) == 1.0)  # a rotation changes no neighbour
+    assert np.all(al.neighbour_overlap(base, other, base.words[:10], k=5) == 1.0)  # a rotation changes no neighbour
     rng = np.random.default_rng(22)
     noisy = WordVectors(other.words, np.asarray(other.vectors) + rng.normal(scale=0.8, size=other.vectors.shape))
     among = sorted(set(base.words) & set(noisy.words))
-    got = sc.neighbour_overlap(base, noisy, base.words[:15], k=6)
+    got = al.neighbour_overlap(base, noisy, base.words[:15], k=6)
     want = [overlap_by_hand(base, noisy, w, 6, among) for w in base.words[:15]]
     np.testing.assert_allclose(got, want)
     assert 0 < got.mean() < 1
     with pytest.raises(GloveLiteError, match="k=0"):
-        sc.neighbour_overlap(base, noisy, ["w001"], k=0)
+        al.neighbour_overlap(base, noisy, ["w001"], k=0)
     with pytest.raises(GloveLiteError, match="candidate"):
-        sc.neighbour_overlap(base, noisy, ["w055"], k=2)
+        al.neighbour_overlap(base, noisy, ["w055"], k=2)
 
 
 # ----------------------------------------------------------------------------- eras and the control

@@ -1,4 +1,4 @@
-"""The student edition (python -m glove_lite.student, `make student`).
+"""The student edition (python -m glove_lite.book.student, `make student`).
 
 On a small fixture book: stubs replace the marked solution code at the right
 indentation, solution blocks are removed, exercises become plain Markdown, checks stay,
@@ -21,7 +21,7 @@ import jupytext
 import nbformat
 import pytest
 
-from glove_lite.student import (
+from glove_lite.book.student import (
     BEGIN_SOLUTION,
     POINTS,
     StudentEditionError,
@@ -95,7 +95,7 @@ def double(x):
 ```
 
 ```{code-cell} ipython3
-from glove_lite.exercises._base import CheckFailed, call_student
+from glove_lite.book.exercises._base import CheckFailed, call_student
 
 
 def check_double(fn):
@@ -325,7 +325,7 @@ def test_course_grade_ids_do_not_depend_on_cell_positions(tmp_path):
 
 
 def test_hidden_test_cell_for_library_checks():
-    assert hidden_test_source("from glove_lite.exercises import check_spearman\n\ncheck_spearman(spearman)") == (
+    assert hidden_test_source("from glove_lite.book.exercises import check_spearman\n\ncheck_spearman(spearman)") == (
         "# Hidden tests: the graders' other cases run here when the assignment is graded.\n"
         "### BEGIN HIDDEN TESTS\ncheck_spearman(spearman, hidden=True)\n### END HIDDEN TESTS"
     )
@@ -366,7 +366,7 @@ def test_course_never_replaces_other_files(tmp_path):
 
 def test_shadowed_names_found():
     """An exercise that redefines a chapter's name breaks re-running the chapter (issue 12, item 7)."""
-    from glove_lite.student import bound_names, shadowed_names
+    from glove_lite.book.student import bound_names, shadowed_names
 
     chapter = FIXTURE.replace("import numpy as np\n```", "import numpy as np\nfrom m import double\n\nfor k in range(3):\n    pass\n```")
     nb = jupytext.reads(chapter.replace("secret_result = 2 * x", "k = 2 * x\n    secret_result = k"), fmt="md:myst")
@@ -487,7 +487,7 @@ def test_no_solution_leaks(student_edition, chapter):
 
 def test_exercises_do_not_shadow_the_chapter(chapter):
     """No exercise rebinds a name the chapter binds: re-running the chapter after a stub stays correct."""
-    from glove_lite.student import shadowed_names
+    from glove_lite.book.student import shadowed_names
 
     nb = jupytext.read(REPO_ROOT / f"{chapter}.md", fmt="md:myst")
     assert shadowed_names(nb) == {}, f"{chapter}: exercises rebind the chapter's names {shadowed_names(nb)}"
@@ -502,9 +502,9 @@ def test_chapter_has_three_exercises(chapter):
 
 def test_student_edition_shows_signatures_of_answers(student_edition):
     """show_source of a function an exercise asks for becomes show_signature naming that exercise."""
-    from glove_lite.exercises import ANSWERS
-    from glove_lite.exercises._base import code_of, library_object
-    from glove_lite.student import _resolve, chapter_imports, exercises_of, read_book
+    from glove_lite.book.exercises import ANSWERS
+    from glove_lite.book.exercises._base import code_of, library_object
+    from glove_lite.book.student import _resolve, chapter_imports, exercises_of, read_book
 
     book = read_book(REPO_ROOT)
     by_number = {e.number: e for e in exercises_of(book).values()}
@@ -532,7 +532,7 @@ def test_fixture_show_source_of_an_answer_becomes_a_signature(tmp_path):
     chapter = FIXTURE.replace("```{code-cell} ipython3\nimport numpy as np\n```", """```{code-cell} ipython3
 import numpy as np
 from glove_lite import loss
-from glove_lite.display import show_source
+from glove_lite.book.display import show_source
 from glove_lite.loss import weighting_fn as f
 
 show_source(f)
@@ -550,7 +550,7 @@ def my_f(x, xmax=100.0, alpha=0.75):
 ```
 
 ```{code-cell} ipython3
-from glove_lite.exercises import check_weighting_fn
+from glove_lite.book.exercises import check_weighting_fn
 
 check_weighting_fn(my_f)
 ```
@@ -559,12 +559,12 @@ check_weighting_fn(my_f)
     build(_book(tmp_path, chapter), tmp_path / "out")
     nb = nbformat.read(tmp_path / "out" / "01_demo.ipynb", as_version=4)
     cell = next(c.source for c in nb.cells if "show_" in c.source)
-    assert cell.startswith("from glove_lite.exercises import show_signature\n")
+    assert cell.startswith("from glove_lite.book.exercises import show_signature\n")
     assert "show_signature(f, exercise=1)\nshow_source(loss.glove_loss)" in cell  # only the exercise's answer
 
 
 def test_outline_leaves_the_body_out():
-    from glove_lite.exercises._display import outline
+    from glove_lite.book.exercises._display import outline
     from glove_lite.loss import weighting_fn
     from glove_lite.vectors import WordVectors
 
@@ -577,7 +577,7 @@ def test_outline_leaves_the_body_out():
 
 
 def test_make_student_from_fresh_checkout(tmp_path):
-    """`python -m glove_lite.student` works from the repository root of a clean copy (no _build)."""
+    """`python -m glove_lite.book.student` works from the repository root of a clean copy (no _build)."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO_ROOT,
                            capture_output=True, text=True, check=True).stdout.split()
     for name in files:
@@ -585,7 +585,7 @@ def test_make_student_from_fresh_checkout(tmp_path):
             target = tmp_path / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes((REPO_ROOT / name).read_bytes())
-    result = subprocess.run([sys.executable, "-m", "glove_lite.student"], cwd=tmp_path,
+    result = subprocess.run([sys.executable, "-m", "glove_lite.book.student"], cwd=tmp_path,
                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "_build" / "student").glob("*.ipynb")) == sorted(
@@ -685,10 +685,10 @@ def test_student_run_checks_say_not_implemented(executed_student_notebooks, chap
 
 def _answer_body_lines() -> dict[str, set[str]]:
     """For each library function that is an exercise's answer: its body lines (not its outline)."""
-    from glove_lite.display import source
-    from glove_lite.exercises import ANSWERS
-    from glove_lite.exercises._base import library_object
-    from glove_lite.exercises._display import outline
+    from glove_lite.book.display import source
+    from glove_lite.book.exercises import ANSWERS
+    from glove_lite.book.exercises._base import library_object
+    from glove_lite.book.exercises._display import outline
 
     bodies = {}
     for paths in ANSWERS.values():
@@ -745,7 +745,7 @@ def my_tokens_to_ids(tokens, index):
 ```
 
 ```{code-cell} ipython3
-from glove_lite.exercises import check_tokens_to_ids
+from glove_lite.book.exercises import check_tokens_to_ids
 
 check_tokens_to_ids(my_tokens_to_ids)
 ```
@@ -772,7 +772,7 @@ def my_spearman(x, y):
 ```
 
 ```{code-cell} ipython3
-from glove_lite.exercises import check_spearman
+from glove_lite.book.exercises import check_spearman
 
 check_spearman(my_spearman)
 ```
@@ -886,7 +886,7 @@ def real_course(tmp_path_factory):
 
 def test_course_of_the_book(real_course, chapter):
     """Every chapter is an assignment: stable ids from its labels, a hidden test per check, an answer cell per open question."""
-    from glove_lite.student import exercises_of, read_book
+    from glove_lite.book.student import exercises_of, read_book
 
     name = Path(chapter).name
     exercises = [e for e in exercises_of(read_book(REPO_ROOT)).values() if e.chapter == chapter]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from glove_lite import sweeps
+from glove_lite.studies import sweeps
 from glove_lite.evaluate import SCORE_KEYS
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from glove_lite.bench_train import run_child
+from glove_lite.studies.bench_train import run_child
 
 
 def test_children_report_times_and_memory(tmp_path):
@@ -22,7 +22,7 @@ def test_children_report_times_and_memory(tmp_path):
 
 
 def test_memory_line_puts_the_target_ours_the_prediction_and_the_peer_side_by_side(capsys):
-    from glove_lite.bench_train import print_dense_row, print_memory_rows
+    from glove_lite.studies.bench_train import print_dense_row, print_memory_rows
     from glove_lite.train import PROCESS_BASE_BYTES, predicted_peak_bytes
 
     # The README's sparse formula at text8 size: X (8 nnz + 4 V) in place, (2 + s) P with P = 8 V (d + 1).

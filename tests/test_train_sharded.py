@@ -311,7 +311,7 @@ def test_two_processes_with_two_devices_each_equal_one_device():
 
 
 def test_bench_tiled_child_reports_time_loss_and_memory_on_two_simulated_devices(tmp_path):
-    from glove_lite.bench_train import run_child
+    from glove_lite.studies.bench_train import run_child
 
     A = sp.random(800, 800, density=0.01, random_state=0, format="csr") * 20
     X = sp.csr_matrix(A + A.T)

@@ -4,7 +4,7 @@
   ``plotly`` package into the build's ``_static`` (it is never committed) and is
   loaded, together with ``plotly-theme.js``, on pages that contain a figure.
 * Checks every notebook's stored outputs: a plotly figure must come with a
-  ``text/html`` twin (made by ``glove_lite.plotting.show``) and must not embed
+  ``text/html`` twin (made by ``glove_lite.book.plotting.show``) and must not embed
   plotly.js. myst-nb cannot render plotly's own mime type and would otherwise
   drop the figure silently (its ``unknown_mime_type`` warning is suppressed in
   ``_config.yml`` because ``show`` emits that mime type for JupyterLab).
@@ -96,12 +96,12 @@ def output_problems(notebook: dict[str, Any]) -> list[str]:
             if PLOTLY_MIME in data and not html:
                 problems.append(
                     f"cell {index}: plotly figure without a text/html output; "
-                    "display it with glove_lite.plotting.show(fig), not fig.show()"
+                    "display it with glove_lite.book.plotting.show(fig), not fig.show()"
                 )
             if len(html) > MAX_HTML_OUTPUT:
                 problems.append(
                     f"cell {index}: HTML output of {len(html)} characters "
-                    "(is plotly.js embedded? use glove_lite.plotting.show)"
+                    "(is plotly.js embedded? use glove_lite.book.plotting.show)"
                 )
     return problems
 

@@ -5,7 +5,7 @@ book teaches by rebuilding it). Two consequences, both driven by the tables belo
 
 * the check rejects the library's function, passed in or called from the student's code
   (it would pass trivially: the check compares with it);
-* the student edition (``glove_lite.student``) does not print the source of an
+* the student edition (``glove_lite.book.student``) does not print the source of an
   :data:`ANSWERS` function: a chapter's ``show_source(f)`` becomes
   ``show_signature(f, exercise=N)``, which shows the signature and docstring only.
 
@@ -30,9 +30,9 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "check_analogy": ("glove_lite.vectors:WordVectors.analogy", "glove_lite.vectors:WordVectors._top"),
     "check_spearman": (),
     "check_similarity_score": (),
-    "check_fit_rotation": ("glove_lite.semantic_change:procrustes_rotation",),
-    "check_shared_neighbours": ("glove_lite.semantic_change:neighbour_overlap",),
-    "check_word_change": ("glove_lite.semantic_change:align", "glove_lite.semantic_change:change_scores"),
+    "check_fit_rotation": ("glove_lite.align:procrustes_rotation",),
+    "check_shared_neighbours": ("glove_lite.align:neighbour_overlap",),
+    "check_word_change": ("glove_lite.align:align", "glove_lite.align:change_scores"),
     "check_sparse_adagrad_step": (),
     "check_dsgd_schedule": (),
 }
@@ -50,9 +50,9 @@ REJECTED: dict[str, tuple[str, ...]] = {
     ),
     "check_spearman": ("scipy.stats:spearmanr",),
     "check_similarity_score": ("glove_lite.evaluate:word_similarity",),
-    "check_fit_rotation": ("scipy.linalg:orthogonal_procrustes", "glove_lite.semantic_change:align"),
-    "check_shared_neighbours": ("glove_lite.semantic_change:top_neighbours",),
-    "check_word_change": ("glove_lite.semantic_change:procrustes_rotation", "scipy.linalg:orthogonal_procrustes"),
+    "check_fit_rotation": ("scipy.linalg:orthogonal_procrustes", "glove_lite.align:align"),
+    "check_shared_neighbours": ("glove_lite.align:top_neighbours",),
+    "check_word_change": ("glove_lite.align:procrustes_rotation", "scipy.linalg:orthogonal_procrustes"),
     "check_sparse_adagrad_step": ("glove_lite.sparse_train:adagrad_rows",),
 }
 

@@ -7,7 +7,7 @@ PPMI-SVD ten times. On the 2-core machine the book was made on it took 14 minute
 nothing else running (36-49 minutes with other jobs on the cores, before training
 alternated block roles). The file records the machine, the date and the load average.
 
-    python -m glove_lite.sweeps [--quick] [--output PATH]
+    python -m glove_lite.studies.sweeps [--quick] [--output PATH]
 
 What it computes (defaults: full SOTU corpus, min count 10, window 10, 100 dimensions,
 25 epochs):
@@ -44,18 +44,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
+from glove_lite.baselines import ppmi_svd, train_sgns
+from glove_lite.cooccur import build_cooc_matrix
+from glove_lite.evaluate import SCORE_KEYS, Score, evaluate_vectors
+from glove_lite.fileio import atomic_write
+from glove_lite.studies import book_data_path
+from glove_lite.train import TrainConfig, train_glove
+from glove_lite.vectors import WordVectors
 
-import numpy as np  # noqa: E402
-
-from glove_lite.baselines import ppmi_svd, train_sgns  # noqa: E402
-from glove_lite.cooccur import build_cooc_matrix  # noqa: E402
-from glove_lite.evaluate import SCORE_KEYS, Score, evaluate_vectors  # noqa: E402
-from glove_lite.fileio import atomic_write  # noqa: E402
-from glove_lite.train import TrainConfig, train_glove  # noqa: E402
-from glove_lite.vectors import WordVectors  # noqa: E402
-
-DEFAULT_OUTPUT = Path("book") / "data" / "evaluation.json"
+DEFAULT_OUTPUT = book_data_path("evaluation.json")
 
 #: The reference C implementation (Stanford GloVe), measured on this kind of machine with the
 #: same corpus and settings (min count 10, window 10, 100 d, x_max 100, AdaGrad 0.05, 2 threads).
@@ -162,7 +159,7 @@ def restrict(vectors: WordVectors, words: set[str]) -> WordVectors:
 
 def machine() -> str:
     """CPU model, cores, memory and the versions that matter."""
-    from glove_lite.bench import machine as bench_machine
+    from glove_lite.studies.bench import machine as bench_machine
 
     import gensim
     import scipy
@@ -341,7 +338,7 @@ def run(plan: SweepPlan = FULL, progress: bool = True) -> dict[str, Any]:
     cooc_seconds = time.perf_counter() - start
     common = set(tokens.vocabulary(min_count=max(plan.min_counts)).words)
     result: dict[str, Any] = {
-        "about": "Written by `make sweeps` (python -m glove_lite.sweeps); plotted by book/06_evaluation.md. "
+        "about": "Written by `make sweeps` (python -m glove_lite.studies.sweeps); plotted by book/06_evaluation.md. "
                  "Scores: Spearman rho (wordsim353, simlex999) and accuracy as a fraction (analogy*); "
                  "'covered' counts the pairs/questions whose words are all in the vocabulary. "
                  "train_seconds: wall-clock seconds of training on the machine below (more when other jobs "
@@ -397,7 +394,7 @@ def load(path: str | Path = DEFAULT_OUTPUT) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m glove_lite.sweeps", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m glove_lite.studies.sweeps", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny run (11 addresses, a few epochs) for tests")
     parser.add_argument("--output", "-o", type=Path, default=DEFAULT_OUTPUT,
                         help=f"JSON file to write (default {DEFAULT_OUTPUT}; replaced if it exists)")

@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from glove_lite.exercises._answers import forbidden
-from glove_lite.exercises._base import CheckFailed, as_array, call_student, fn_name, passed
+from glove_lite.book.exercises._answers import forbidden
+from glove_lite.book.exercises._base import CheckFailed, as_array, call_student, fn_name, passed
 
 
 def _vocab_cases(hidden: bool = False) -> list[tuple[list[list[str]], int]]:

@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from glove_lite.exercises._answers import forbidden
-from glove_lite.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fn_name, passed
+from glove_lite.book.exercises._answers import forbidden
+from glove_lite.book.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fn_name, passed
 
 
 def _summed(rows: np.ndarray, grads: np.ndarray, V: int) -> np.ndarray:

@@ -1,9 +1,9 @@
 """Training at scale: seconds per epoch and peak memory on a text8-sized X, beside baselines run now.
 
-    python -m glove_lite.bench_train [--counts FILE] [--tokens 20e6]
+    python -m glove_lite.studies.bench_train [--counts FILE] [--tokens 20e6]
 
 X comes from a counts file (``glove-lite count``) or is counted from a generated corpus
-(:mod:`glove_lite.generate`, text8-sized by default). Each measurement runs in a child
+(:mod:`glove_lite.studies.generate`, text8-sized by default). Each measurement runs in a child
 process, so its peak resident memory (``ru_maxrss``) is its own:
 
 * ours: ``train_glove`` with the defaults (``method="auto"``) for two epochs; the second
@@ -35,7 +35,6 @@ C_TOOL_NNZ = 101_500_000
 
 _LOAD = """
 import os, resource, sys, time, json
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import zipfile
 import numpy as np, scipy.sparse as sp
 
@@ -142,7 +141,7 @@ def run_child(name: str, counts: Path, devices: int = 1, arg: int | None = None)
 
 def generated_counts(folder: Path, n_tokens: int) -> Path:
     """Count a generated corpus of ``n_tokens`` (min count 5, window 10, as text8 with the C tool)."""
-    from glove_lite.generate import CorpusSpec, write_corpus
+    from glove_lite.studies.generate import CorpusSpec, write_corpus
     from glove_lite.pipeline import count_corpus_to_file
 
     corpus = write_corpus(folder / "corpus.txt", CorpusSpec(tokens=n_tokens))

@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from glove_lite.exercises._answers import forbidden
-from glove_lite.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fmt, fn_name, passed
+from glove_lite.book.exercises._answers import forbidden
+from glove_lite.book.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fmt, fn_name, passed
 
 
 def _f(x: np.ndarray, xmax: float = 100.0, alpha: float = 0.75) -> np.ndarray:
@@ -44,7 +44,7 @@ def check_weighting_fn(fn: Callable[..., Any], *, hidden: bool = False) -> None:
             raise CheckFailed(f"{where}: f(0) = {fmt(got.flat[0])}; f(0) must be 0, so pairs that never co-occur cost nothing.")
         hint = first_matching_hint(got, [
             (lambda: _f(x), "you ignore the xmax and alpha arguments: use the values passed in, not the defaults."),
-            (lambda: (x / xmax) ** alpha, f"above xmax f must stay at 1 (f(150) = 1 for xmax=100): you forgot the cap."),
+            (lambda: (x / xmax) ** alpha, "above xmax f must stay at 1 (f(150) = 1 for xmax=100): you forgot the cap."),
             (lambda: _f(x, xmax, 1.0), "you forgot the exponent alpha."),
             (lambda: np.where(x < xmax, (x / xmax) ** (1 / alpha), 1.0), "the exponent is alpha, not 1/alpha."),
             (lambda: np.where(x < xmax, x / xmax * alpha, 1.0), "alpha is an exponent, not a factor."),

@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from glove_lite.exercises._answers import forbidden
-from glove_lite.exercises._base import CheckFailed, call_student, fn_name, passed
+from glove_lite.book.exercises._answers import forbidden
+from glove_lite.book.exercises._base import CheckFailed, call_student, fn_name, passed
 
 
 def _toy_vectors(seed: int, n: int = 60, d: int = 6) -> tuple[np.ndarray, list[str]]:

@@ -13,7 +13,7 @@ gives the co-occurrence matrix some structure beyond frequency. Document lengths
 log-normal. Word ``r`` (rank, 0 = most frequent) is spelled from syllables, shorter for
 frequent ranks, so the text looks like text8: lowercase letters and single spaces.
 
-    python -m glove_lite.generate --tokens 20000000 --output /tmp/text20m.txt
+    python -m glove_lite.studies.generate --tokens 20000000 --output /tmp/text20m.txt
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The student edition and the nbgrader course: the chapters with their solutions removed.
 
-``python -m glove_lite.student [--output _build/student]`` (``make student``) reads the
+``python -m glove_lite.book.student [--output _build/student]`` (``make student``) reads the
 chapters listed in ``_toc.yml`` (their MyST-markdown text, via Jupytext) and writes one
 ``.ipynb`` per chapter, outputs cleared, in which
 
@@ -15,7 +15,7 @@ chapters listed in ``_toc.yml`` (their MyST-markdown text, via Jupytext) and wri
   book), readable in any Jupyter; the self-check cells stay; an open question (an
   exercise without a self-check) gets a Markdown cell for the answer;
 * ``show_source(f)`` of a library function that an exercise asks the student to write
-  (``glove_lite.exercises.ANSWERS``) becomes ``show_signature(f, exercise=N)``: the
+  (``glove_lite.book.exercises.ANSWERS``) becomes ``show_signature(f, exercise=N)``: the
   signature and docstring, not the answer;
 * the chapters' data folder (``book/data``) is copied beside the notebooks.
 
@@ -102,7 +102,7 @@ dropdowns) is the place to look once you have tried.
 
 ## For instructors
 
-`python -m glove_lite.student --course DIR` (or `make course`) writes a ready nbgrader
+`python -m glove_lite.book.student --course DIR` (or `make course`) writes a ready nbgrader
 course: one assignment per chapter, with hidden tests and manually graded answer cells.
 See the README.md it writes.
 """
@@ -110,7 +110,7 @@ See the README.md it writes.
 COURSE_README = """\
 # glove-lite: the nbgrader course
 
-Written by `python -m glove_lite.student --course` from the book's chapters: one
+Written by `python -m glove_lite.book.student --course` from the book's chapters: one
 assignment per chapter in `source/<chapter>/` (the notebook and the data it reads).
 
 ## Grading, step by step
@@ -152,7 +152,7 @@ it by "YOUR ANSWER HERE" when it releases the assignment).
 """.format(**POINTS)
 
 NBGRADER_CONFIG = f'''\
-"""nbgrader configuration of the glove-lite course (written by `python -m glove_lite.student --course`)."""
+"""nbgrader configuration of the glove-lite course (written by `python -m glove_lite.book.student --course`)."""
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # graded kernels inherit it: JAX on the CPU, quietly
@@ -450,7 +450,7 @@ def check_calls(source: str) -> list[str]:
 
 def hidden_test_source(source: str) -> str | None:
     """The hidden-test cell for a check cell: each library check called again with ``hidden=True``."""
-    from glove_lite.exercises import CHECKS
+    from glove_lite.book.exercises import CHECKS
 
     lines = []
     for call in _top_level_calls(source, "check_"):
@@ -511,7 +511,7 @@ def _resolve(expr: ast.expr, imports: dict[str, tuple[str, str]]) -> Any:
 
 def hide_answers(source: str, imports: dict[str, tuple[str, str]], answers: dict[CodeType, int]) -> str:
     """Replace ``show_source(f)`` by ``show_signature(f, exercise=N)`` where f is the answer to exercise N."""
-    from glove_lite.exercises._base import code_of
+    from glove_lite.book.exercises._base import code_of
 
     try:
         tree = ast.parse(source)
@@ -534,7 +534,7 @@ def hide_answers(source: str, imports: dict[str, tuple[str, str]], answers: dict
         start = offsets[node.lineno - 1] + len(lines[node.lineno - 1].encode()[: node.col_offset].decode())
         end = offsets[node.end_lineno - 1] + len(lines[node.end_lineno - 1].encode()[: node.end_col_offset].decode())
         source = source[:start] + text + source[end:]
-    return "from glove_lite.exercises import show_signature\n" + source
+    return "from glove_lite.book.exercises import show_signature\n" + source
 
 
 def bound_names(source: str) -> set[str]:
@@ -766,8 +766,8 @@ def exercises_of(book: list[Chapter]) -> dict[str, Exercise]:
 
 def answers_to_hide(exercises: dict[str, Exercise]) -> dict[CodeType, int]:
     """Code object of each library function that is an exercise's answer -> that exercise's number."""
-    from glove_lite.exercises import ANSWERS
-    from glove_lite.exercises._base import forbidden_codes
+    from glove_lite.book.exercises import ANSWERS
+    from glove_lite.book.exercises._base import forbidden_codes
 
     hide: dict[CodeType, int] = {}
     for exercise in exercises.values():
@@ -866,7 +866,7 @@ def build_course(root: Path, course: Path, overwrite: bool = False) -> list[Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m glove_lite.student", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m glove_lite.book.student", description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder, with _toc.yml (default: .)")
     parser.add_argument("--output", type=Path, default=None, help="student edition folder (default: ROOT/_build/student)")
     parser.add_argument("--course", type=Path, default=None, metavar="DIR",

@@ -6,11 +6,11 @@ both timed on a fixed slice and extrapolated. The reference C tool (Stanford Glo
 be built offline here; its figures, measured on this kind of machine with the same
 corpus and settings, are quoted.
 
-    python -m glove_lite.bench [--quick] [--scale-only] [--no-scale] [--scale-tokens 200e6]
+    python -m glove_lite.studies.bench [--quick] [--scale-only] [--no-scale] [--scale-tokens 200e6]
 
-The scale section (``glove_lite.bench_scale``) generates a text8-sized corpus and
+The scale section (``glove_lite.studies.bench_scale``) generates a text8-sized corpus and
 measures tokenising and memory-bounded counting against baselines and the C tool; the
-training-scale section (``glove_lite.bench_train``) times epochs and peak memory on such an X
+training-scale section (``glove_lite.studies.bench_train``) times epochs and peak memory on such an X
 against glove-python's trainer and the pairs path.
 """
 
@@ -26,17 +26,15 @@ import time
 import tracemalloc
 from pathlib import Path
 
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
+import jax
+import numpy as np
+import optax
+import scipy.sparse as sp
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
-
-from glove_lite.cooccur import build_cooc_matrix, cooc_matrix_to_arrays, naive_cooc_matrix  # noqa: E402
-from glove_lite.loss import glove_loss  # noqa: E402
-from glove_lite.pipeline import load_corpus, tokenize_documents  # noqa: E402
-from glove_lite.train import TrainConfig, init_opt_state, init_params, make_epoch, make_optimizer  # noqa: E402
+from glove_lite.cooccur import build_cooc_matrix, cooc_matrix_to_arrays, naive_cooc_matrix
+from glove_lite.loss import glove_loss
+from glove_lite.pipeline import load_corpus, tokenize_documents
+from glove_lite.train import TrainConfig, init_opt_state, init_params, make_epoch, make_optimizer
 
 C_TOOL = {"cooc_s": 2.9, "cooc_mb": 312, "train_s": 124.5, "wordsim353": 0.402, "simlex999": 0.134, "analogy": 0.049}
 BLOG = {"cooc_s": 16.9, "cooc_mb": 618, "epoch_s": 88.0}
@@ -125,8 +123,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
     if args.scale_only:
-        from glove_lite.bench_scale import scale_section
-        from glove_lite.bench_train import train_scale_section
+        from glove_lite.studies.bench_scale import scale_section
+        from glove_lite.studies.bench_train import train_scale_section
 
         scale_section(int(args.scale_tokens))
         print()
@@ -195,8 +193,8 @@ def main(argv=None) -> int:
             ref = f"{100 * C_TOOL[key]:.1f} %" if key == "analogy" else f"{C_TOOL[key]:.3f}"
             print(f"  {name:<14} ours {shown:>7}  C tool {ref:>7}  coverage {s.covered}/{s.total}  {ok}")
     if not args.no_scale:
-        from glove_lite.bench_scale import scale_section
-        from glove_lite.bench_train import train_scale_section
+        from glove_lite.studies.bench_scale import scale_section
+        from glove_lite.studies.bench_train import train_scale_section
 
         print()
         scale_section(int(args.scale_tokens))

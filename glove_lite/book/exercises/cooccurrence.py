@@ -6,8 +6,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from glove_lite.exercises._answers import forbidden
-from glove_lite.exercises._base import (
+from glove_lite.book.exercises._answers import forbidden
+from glove_lite.book.exercises._base import (
     CheckFailed,
     as_array,
     call_student,

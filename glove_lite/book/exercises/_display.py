@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from glove_lite.display import source
+from glove_lite.book.display import source
 
 
 def outline(obj: Any, exercise: int | str | None = None) -> str:

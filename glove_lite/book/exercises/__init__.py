@@ -5,18 +5,18 @@ against the library's reference, and prints a one-line pass message or raises
 :class:`CheckFailed` with a hint that says what is wrong (a shape, a missing symmetry,
 an off-by-one window, a forgotten 1/d...). The checks never show the reference code.
 
->>> from glove_lite.exercises import check_cooc_window
+>>> from glove_lite.book.exercises import check_cooc_window
 >>> check_cooc_window(my_cooc_window)   # doctest: +SKIP
 ✔ check_cooc_window: `my_cooc_window` passed all 9 tests.
 
 Every check takes ``hidden=True`` for the graders' hidden tests: the same diagnosis on
 other inputs (other seeds and sizes, edge cases), which the course edition runs in
-nbgrader's hidden-test cells (see ``glove_lite.student``). A check rejects the library's
+nbgrader's hidden-test cells (see ``glove_lite.book.student``). A check rejects the library's
 own function when the exercise asks the student to write it (:data:`ANSWERS`,
 :data:`REJECTED`), and :func:`show_signature` is what the student edition shows in place
 of such a function's source.
 
-The submodules are imported on first use, so ``import glove_lite.exercises`` is cheap.
+The submodules are imported on first use, so ``import glove_lite.book.exercises`` is cheap.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from glove_lite.exercises._answers import ANSWERS, REJECTED, forbidden
-from glove_lite.exercises._base import CheckFailed
+from glove_lite.book.exercises._answers import ANSWERS, REJECTED, forbidden
+from glove_lite.book.exercises._base import CheckFailed
 
 #: check name -> (submodule, chapter)
 CHECKS: dict[str, tuple[str, str]] = {
@@ -54,11 +54,11 @@ __all__ = ["CheckFailed", "CHECKS", "ANSWERS", "REJECTED", "forbidden", "show_si
 
 def __getattr__(name: str) -> Any:
     if name in CHECKS:
-        module = importlib.import_module(f"glove_lite.exercises.{CHECKS[name][0]}")
+        module = importlib.import_module(f"glove_lite.book.exercises.{CHECKS[name][0]}")
         return getattr(module, name)
     if name == "show_signature":
-        return importlib.import_module("glove_lite.exercises._display").show_signature
-    raise AttributeError(f"module 'glove_lite.exercises' has no attribute {name!r}")
+        return importlib.import_module("glove_lite.book.exercises._display").show_signature
+    raise AttributeError(f"module 'glove_lite.book.exercises' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from glove_lite.exercises._answers import forbidden
-from glove_lite.exercises._base import CheckFailed, as_array, call_student, close, fn_name, passed
+from glove_lite.book.exercises._answers import forbidden
+from glove_lite.book.exercises._base import CheckFailed, as_array, call_student, close, fn_name, passed
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
@@ -20,7 +20,7 @@ def _random_rotation(rng: np.random.Generator, d: int) -> np.ndarray:
 
 
 def _rotation_reference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    from glove_lite.semantic_change import procrustes_rotation
+    from glove_lite.align import procrustes_rotation
 
     return procrustes_rotation(a, b)
 

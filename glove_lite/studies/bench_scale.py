@@ -6,13 +6,12 @@ everything in memory) and the reference C tool's figures, measured on this kind 
 machine on a text8-sized corpus (quoted: it cannot be built offline here). Counting runs
 ``glove-lite count`` in a child process, so its peak resident memory is the command's own.
 
-    python -m glove_lite.bench --scale-only [--scale-tokens 200000000]
+    python -m glove_lite.studies.bench --scale-only [--scale-tokens 200000000]
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -21,7 +20,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 
 C_TOOL_SCALE = {"vocab_count_s": 2.4, "cooccur_s": 28.6, "cooccur_gb": 2.0, "shuffle_s": 34.1, "shuffle_gb": 1.6}
 TARGET_TOKENISE_S = 3 * C_TOOL_SCALE["vocab_count_s"]
@@ -152,7 +150,7 @@ def counting_section(path: Path, n_tokens: int, min_count: int = 5, window: int 
 
 def scale_section(n_tokens: int = 20_000_000, corpus: Path | None = None, in_memory: bool | None = None) -> None:
     """Generate (or reuse) the corpus, then the tokenising and counting figures."""
-    from glove_lite.generate import CorpusSpec, write_corpus
+    from glove_lite.studies.generate import CorpusSpec, write_corpus
 
     print(f"== scale: a generated corpus of {n_tokens / 1e6:.0f} M tokens (Zipfian, topical, one document per line) ==")
     with tempfile.TemporaryDirectory() as tmp:

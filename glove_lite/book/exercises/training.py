@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from glove_lite.exercises._answers import forbidden
-from glove_lite.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fmt, fn_name, passed
+from glove_lite.book.exercises._answers import forbidden
+from glove_lite.book.exercises._base import CheckFailed, as_array, call_student, close, first_matching_hint, fmt, fn_name, passed
 
 
 def check_init_params(fn: Callable[[Any, int, int], Any], *, hidden: bool = False) -> None:
