@@ -13,7 +13,7 @@ from glove_lite.cli import main
 from glove_lite.cooccur import build_cooc_matrix
 from glove_lite.corpus import iter_corpus_pieces, iter_file_pieces, open_corpus
 from glove_lite.errors import CorpusError
-from glove_lite.pipeline import count_corpus, load_counts
+from glove_lite.counts import count_corpus, load_counts
 from glove_lite.preprocess import FastTokenizer, Vocabulary, tokenize, tokenize_text, tokens_to_ids, words_tokenize
 
 WORDS = ["liberty", "union", "nation", "people", "justice", "the", "of", "and", "état", "naïve"]

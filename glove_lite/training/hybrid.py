@@ -290,7 +290,7 @@ class CornerPlusChunks(TableStrategy):
         K = plan.corner
         if K < 1:
             raise GloveLiteError(f"method='hybrid' with a corner of {K} words; expected the planner's corner size")
-        self.layout = make_hybrid_layout(X, K, plan.batch_size, min(CORNER_ROWS, K))
+        self.layout = make_hybrid_layout(X, K, plan.batch_size, min(plan.corner_rows, K))
         # An explicit learning rate is used for both; by default the tiles take the optimizer's own default.
         self.corner_lr = config.learning_rate or OPTIMIZERS[config.optimizer].learning_rate
         self.row_opt = row_optimizer(config.optimizer, plan.learning_rate, config.grad_clip, config.dim + 1)
@@ -326,10 +326,10 @@ class CornerPlusChunks(TableStrategy):
             touched_cols = np.unique(col)
             if role == 0:
                 yield Step((Part(r, col, x, ("W", "b", "W_tilde", "b_tilde")),),
-                           (tile_rows, tile_rows, touched_cols, touched_cols), 1)
+                           (tile_rows, touched_cols, tile_rows, touched_cols), 1)
             else:
                 yield Step((Part(col, r, x, ("W", "b", "W_tilde", "b_tilde")),),
-                           (touched_cols, touched_cols, tile_rows, tile_rows), 1)
+                           (touched_cols, tile_rows, touched_cols, tile_rows), 1)
         # The rest: chunk n of the parts joined (part a's chunks first), in one random order.
         joined = [(p, k) for p in self.layout.parts for k in range(p.n_chunks)]
         for n in np.asarray(jax.random.permutation(k_rest, len(joined))):

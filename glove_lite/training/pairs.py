@@ -110,4 +110,4 @@ class ShuffledPairs(TableStrategy):
         for a in range(0, order.size, n):
             sel = order[a:a + n]
             yield Step((Part(i[sel], j[sel], x[sel].astype(np.float32), ("W", "b", "W_tilde", "b_tilde")),),
-                       (np.unique(i[sel]), np.unique(i[sel]), np.unique(j[sel]), np.unique(j[sel])))
+                       (np.unique(i[sel]), np.unique(j[sel]), np.unique(i[sel]), np.unique(j[sel])))

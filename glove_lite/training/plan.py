@@ -53,8 +53,8 @@ DEFAULT_GROUPS = 16
 @dataclass(frozen=True)
 class Plan:
     """How X will be trained: the strategy (``method``), how it was chosen (``how``: "forced" or "model"),
-    its learning rate and batch size, the hybrid corner K, the devices N and tile groups G of the tiled
-    schedule, and the model's seconds per epoch of each candidate."""
+    its learning rate and batch size, the hybrid corner K (in tiles of ``corner_rows``), the devices N
+    and tile groups G of the tiled schedule, and the model's seconds per epoch of each candidate."""
 
     method: str
     how: str
@@ -64,6 +64,7 @@ class Plan:
     devices: int = 1
     groups: int = 0
     seconds: dict = field(default_factory=dict)
+    corner_rows: int = CORNER_ROWS
 
     def describe(self) -> str:
         """One line for the command's output, e.g. "sparse (cost model: dense 143 s, sparse 29 s per epoch)"."""

@@ -52,8 +52,8 @@ class Step(NamedTuple):
     """One optimizer step of an epoch, as plain arithmetic (see :meth:`Strategy.steps`).
 
     parts: its terms and what they move; the step's gradient is the sum of the parts'.
-    rows: for each of W, b, W_tilde, b_tilde, the rows that step ((n,) ids, or None: every row;
-    others keep their parameters and optimizer state). tx: which optimizer (0: the strategy's
+    rows: for each of W, W_tilde, b, b_tilde (GloveParams' order), the rows that step ((n,) ids, or
+    None: every row; the others keep their parameters and optimizer state). tx: which optimizer (0: the strategy's
     main one, 1: its second, e.g. the hybrid corner's learning rate). count: whether the step
     advances the optimizer's step count (a schedule may count steps otherwise: a step with no parts
     and ``count`` True only advances it).

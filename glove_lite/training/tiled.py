@@ -395,10 +395,10 @@ class Tiled(TableStrategy):
                         x = sub.data[pos].astype(np.float32)
                         touched = np.unique(r)
                         if side == 0:
-                            yield Step((Part(r, col, x, ("W", "b")),), (touched, touched, touched[:0], touched[:0]),
+                            yield Step((Part(r, col, x, ("W", "b")),), (touched, touched[:0], touched, touched[:0]),
                                        count=False)
                         else:
                             yield Step((Part(col, r, x, ("W_tilde", "b_tilde")),),
-                                       (touched[:0], touched[:0], touched, touched), count=False)
+                                       (touched[:0], touched, touched[:0], touched), count=False)
                 none = np.zeros(0, np.int64)
                 yield Step((), (none,) * 4, count=True)
