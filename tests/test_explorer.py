@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +24,7 @@ from glove_lite.book.explorer import (GLOBAL, MAX_DATA_BYTES, ExplorerSet, decod
 from glove_lite.errors import GloveLiteError, UnknownWordError
 from glove_lite.preprocess import suggest_words
 from glove_lite.vectors import WordVectors
-from test_browser import book_html, browser, server  # noqa: F401  (fixtures: the built book, Chromium, HTTP)
+from test_browser import CHROMIUM, CHROMIUM_ARGS, book_html, server  # noqa: F401  (fixtures: the built book, HTTP)
 
 # ----------------------------------------------------------------------------- the data file
 
@@ -118,6 +120,31 @@ READY = '#glove-explorer[data-ready="true"]'
 RESULTS = """sel => [...document.querySelectorAll(sel + ' li')].map(li => [li.dataset.word, Number(li.dataset.cosine)])"""
 
 
+@pytest.fixture(scope="module")
+def in_browser():
+    """Run a function in a thread of its own that holds Playwright and Chromium: ``in_browser(fn, *args)``
+    calls ``fn(browser, *args)`` there. Playwright's sync API allows one instance per thread, and
+    tests/test_browser.py keeps its own open on the main thread for the whole session."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` or set GLOVE_CHROMIUM")
+    thread, state = ThreadPoolExecutor(max_workers=1), {}
+
+    def start():
+        from playwright.sync_api import sync_playwright
+
+        state["playwright"] = sync_playwright().start()
+        state["browser"] = state["playwright"].chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+    def stop():
+        state["browser"].close()
+        state["playwright"].stop()
+
+    thread.submit(start).result()
+    yield lambda fn, *args: thread.submit(fn, state["browser"], *args).result()
+    thread.submit(stop).result()
+    thread.shutdown()
+
+
 @pytest.fixture(scope="session")
 def golden(book_html):
     """The explorer's sets, from the library, as the book build made them (session scope: the same
@@ -167,10 +194,15 @@ def agree(shown, expected):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("origin", ["file", "http"])
-def test_explorer_answers_as_the_library(browser, book_html, server, golden, origin, scheme):
+def test_explorer_answers_as_the_library(in_browser, book_html, server, golden, origin, scheme):
+    url = (book_html / "book" / "explorer.html").as_uri() if origin == "file" else f"{server}/book/explorer.html"
+    in_browser(check_explorer, url, scheme, origin, golden)
+
+
+def check_explorer(browser, url, scheme, origin, golden):
+    """Type words into the explorer at ``url`` and compare its answers with the library's."""
     from test_browser import assert_clean
 
-    url = (book_html / "book" / "explorer.html").as_uri() if origin == "file" else f"{server}/book/explorer.html"
     page, log = open_explorer(browser, url, scheme)
     try:
         menu = page.eval_on_selector_all("#gx-set option", "os => os.map(o => o.value)")
