@@ -136,13 +136,13 @@ def explorer_script(sets: Sequence[ExplorerSet], max_bytes: int = MAX_DATA_BYTES
 def book_vectors(progress: bool = False) -> WordVectors:
     """The vectors of chapters 4-6: the full corpus, min count 10, window 10, the default TrainConfig."""
     from glove_lite.pipeline import train_vectors
-    from glove_lite.train import TrainConfig
+    from glove_lite.training import TrainConfig
 
     return train_vectors("sotu", min_count=10, window=10, config=TrainConfig(), progress=progress)[0]
 
 
 def _epochs() -> int:
-    from glove_lite.train import TrainConfig
+    from glove_lite.training import TrainConfig
 
     return TrainConfig().epochs
 
