@@ -19,6 +19,9 @@ from typing import Callable, Sequence
 
 from glove_lite.errors import GloveLiteError
 
+__all__ = ["build_parser", "cmd_count", "cmd_train", "cmd_neighbors", "cmd_evaluate", "main"]
+
+
 EXIT_USAGE = 2
 
 

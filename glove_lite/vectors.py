@@ -16,6 +16,9 @@ from glove_lite.errors import GloveLiteError, UnknownWordError, VectorsFileError
 from glove_lite.fileio import atomic_write
 from glove_lite.preprocess import suggest_words
 
+__all__ = ["WordVectors"]
+
+
 FileFormat = Literal["glove", "word2vec"]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from glove_lite import preprocess
+from glove_lite.preprocess import tokenizers
 from glove_lite.cli import main
 from glove_lite.cooccur import build_cooc_matrix
 from glove_lite.corpus import iter_corpus_pieces, iter_file_pieces, open_corpus
@@ -160,8 +160,8 @@ def test_tokenize_text_never_raises(monkeypatch):
             raise RuntimeError("something inside NLTK")
         return tokenize.__wrapped__(text, **kwargs) if hasattr(tokenize, "__wrapped__") else original(text, **kwargs)
 
-    original = preprocess.tokenize
-    monkeypatch.setattr(preprocess, "tokenize", guarded)
+    original = tokenizers.tokenize
+    monkeypatch.setattr(tokenizers, "tokenize", guarded)
     line = " ".join(["liberty", "and", "union"] * 600)  # one long "sentence" without full stops
     assert tokenize_text(line) == line.split()
     assert tokenize_text("a BOOM, here") == ["a", "boom", ",", "here"]  # the piece falls back to the regex

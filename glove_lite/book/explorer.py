@@ -28,6 +28,9 @@ from glove_lite.errors import GloveLiteError
 from glove_lite.fileio import atomic_write
 from glove_lite.vectors import WordVectors
 
+__all__ = ["ExplorerSet", "restrict", "quantise", "dequantise", "decoded", "explorer_payload", "explorer_script", "book_vectors", "era_vectors", "explorer_sets", "write_explorer_data"]
+
+
 #: The global the data file assigns, read by book/_static/explorer.js.
 GLOBAL = "GLOVE_EXPLORER_DATA"
 FORMAT_VERSION = 1

@@ -25,6 +25,9 @@ import scipy.sparse as sp
 from glove_lite.errors import GloveLiteError
 from glove_lite.fileio import atomic_write
 
+__all__ = ["Checkpoint", "matrix_fingerprint", "settings_record", "check_checkpoint_args", "has_checkpoint", "save_checkpoint", "load_checkpoint"]
+
+
 MANIFEST = "checkpoint.json"
 KEEP = 2
 FORMAT_VERSION = 1
