@@ -181,7 +181,7 @@ def figure_html(spec: Mapping[str, Any], div_id: str) -> str:
     title = layout.pop("title", None)
     text = title.get("text") if isinstance(title, Mapping) else title
     margin = dict(layout.get("margin") or {})
-    if text and "t" not in margin:
+    if text and "t" not in margin and not layout.get("updatemenus"):  # menus sit in the top margin
         layout["margin"] = {**margin, "t": BOOK_TOP_MARGIN}
     width = layout.pop("width", None)
     height = layout.get("height") or DEFAULT_HEIGHT
