@@ -23,8 +23,8 @@ def test_printed_text_is_one_stream_per_cell(chapter: str) -> None:
         if len(names) != len(set(names)):
             split.append(f"cell {index}: {len(names)} stream outputs")
     assert not split, (
-        f"{chapter}: {split}; glove_lite.book.glue records at the end of the cell, so this comes from "
-        "prints made far apart in time (print once, at the end) or from an old execution (re-execute)"
+        f"{chapter}: {split}; `make execute` stores one stream per cell "
+        "(nbclient's coalesce_streams): re-execute the chapter with it"
     )
 
 

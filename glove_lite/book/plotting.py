@@ -156,6 +156,8 @@ _shown: Counter[str] = Counter()
 
 #: Top margin (px) of a figure whose title the book draws above it as text.
 BOOK_TOP_MARGIN = 30
+#: Room (px) a plotly title takes in the top margin, given back when the book moves it out.
+TITLE_ROOM = 50
 _TITLE_TAGS = re.compile(r"&lt;(/?)(b|i|sub|sup)&gt;|&lt;br\s*/?&gt;", re.IGNORECASE)
 
 
@@ -181,7 +183,9 @@ def figure_html(spec: Mapping[str, Any], div_id: str) -> str:
     title = layout.pop("title", None)
     text = title.get("text") if isinstance(title, Mapping) else title
     margin = dict(layout.get("margin") or {})
-    if text and "t" not in margin and not layout.get("updatemenus"):  # menus sit in the top margin
+    if text and "t" in margin:
+        layout["margin"] = {**margin, "t": max(BOOK_TOP_MARGIN, margin["t"] - TITLE_ROOM)}
+    elif text and not layout.get("updatemenus"):  # menus sit in the template's top margin
         layout["margin"] = {**margin, "t": BOOK_TOP_MARGIN}
     width = layout.pop("width", None)
     height = layout.get("height") or DEFAULT_HEIGHT
@@ -281,12 +285,12 @@ def reduce_umap(
         raise GloveLiteError(f"the word {dup!r} appears twice; expected distinct words")
     if len(words) < 4:
         raise GloveLiteError(f"{len(words)} words; UMAP needs at least 4")
-    is_int = isinstance(n_neighbors, (int, np.integer)) and not isinstance(n_neighbors, bool)
-    if not is_int or n_neighbors < 2:
+    integer = isinstance(n_neighbors, (int, np.integer))
+    if not integer or isinstance(n_neighbors, bool) or n_neighbors < 2:
         raise GloveLiteError(f"n_neighbors={n_neighbors!r}; expected an integer >= 2")
     data = np.stack([vectors[w] for w in words])  # raises UnknownWordError
     with warnings.catch_warnings():
-        # Importing umap warns about tqdm widgets, fitting about n_jobs and random_state.
+        # umap warns on import (tqdm widgets) and on fit (n_jobs, random_state).
         warnings.simplefilter("ignore")
         import umap  # slow to import (numba); only needed here
 
