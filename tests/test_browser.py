@@ -97,11 +97,16 @@ CUT_OUTPUTS = """() => {
   }
   return cut;
 }"""
-# Code and output blocks that scroll sideways.
+# Code and output blocks that scroll sideways, with where they are.
 SCROLLING_BLOCKS = """() => [...document.querySelectorAll('.bd-article div.cell pre')]
     .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
-    .map(pre => pre.scrollWidth + ' px in ' + pre.clientWidth + ': ' + pre.textContent.trim().split('\\n')
-        .sort((a, b) => b.length - a.length)[0].slice(0, 100))"""
+    .map(pre => {
+      const where = pre.closest('.exercise, .solution, .solution-start') ? 'exercise ' : '';
+      const kind = pre.closest('.cell_input') ? 'code'
+          : pre.closest('.highlight-python, .highlight-python3') ? 'shown source' : 'output';
+      const longest = pre.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].trim();
+      return `${where}${kind} (${pre.scrollWidth} px in ${pre.clientWidth}): ${longest.slice(0, 90)}`;
+    })"""
 RESOURCES = """() => ({
   paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
   resources: performance.getEntriesByType('resource').map(r => ({
@@ -316,7 +321,10 @@ def test_page_on_desktop(browser: object, server: str, book_page: str) -> None:
         reveal_figures(tab)
         assert_clean(log, url)
         scrolling = tab.evaluate(SCROLLING_BLOCKS)
-        assert not scrolling, f"{url}: {len(scrolling)} code or output blocks scroll sideways at 1280 px: {scrolling}"
+        assert not scrolling, (
+            f"{url}: {len(scrolling)} code or output blocks scroll sideways at 1280 px "
+            "(88 characters fit a line):\n" + "\n".join(scrolling)
+        )
         cut = tab.evaluate(CUT_OUTPUTS)
         assert not cut, f"{url}: outputs cut off: {cut}"
     finally:
