@@ -56,6 +56,9 @@ from pathlib import Path
 from types import CodeType
 from typing import Any, Iterable
 
+__all__ = ["StudentEditionError", "Exercise", "has_solution_markers", "solution_regions", "stub_solutions", "check_calls", "hidden_test_source", "chapter_imports", "hide_answers", "bound_names", "shadowed_names", "convert_notebook", "chapters", "read_chapter", "Chapter", "read_book", "exercises_of", "answers_to_hide", "build", "build_course", "main"]
+
+
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
