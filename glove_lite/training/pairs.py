@@ -44,8 +44,8 @@ def pairs_step(carry, batch, row_opt: RowOptimizer):
     tables, scalars = carry
     i, j, f_x, log_x = batch
     d = row_opt.w - 1
-    words = tables[0].at[i].get(mode="fill", fill_value=0.0)  # (n, width): [w_i, b_i | optimizer state]
-    contexts = tables[1].at[j].get(mode="fill", fill_value=0.0)
+    words = tables.at[0, i].get(mode="fill", fill_value=0.0)  # (n, width): [w_i, b_i | optimizer state]
+    contexts = tables.at[1, j].get(mode="fill", fill_value=0.0)
     words, contexts = jax.lax.optimization_barrier((words, contexts))
     diff = jnp.sum(words[:, :d] * contexts[:, :d], axis=1) + words[:, d] + contexts[:, d] - log_x
     g = 2 * f_x * diff  # d loss / d prediction
