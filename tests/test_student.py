@@ -425,6 +425,7 @@ def test_student_edit_survives_a_rebuild(tmp_path):
     assert outcomes[0].status == "blocked" and "move updates/01_demo.ipynb away" in outcomes[0].line()
     assert "working in the update" in (out / "updates" / "01_demo.ipynb").read_text()
     assert notebook.read_bytes() == mine
+    assert main(["--root", str(root), "--output", str(out)]) == 1  # the new version could not be delivered: say so
 
 
 def test_untouched_notebook_follows_the_book(tmp_path):

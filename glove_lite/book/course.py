@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     print(report(outcomes, course))
     first = next((o.path.split("/")[1] for o in outcomes if o.path.startswith("source/")), "03_loss")
     print(f"Course in {course}; next: cd {course} && nbgrader generate_assignment {first}  (see {course / 'README.md'})")
-    return 0
+    return 1 if any(o.status == "blocked" for o in outcomes) else 0
 
 
 if __name__ == "__main__":

@@ -88,7 +88,10 @@ def build(root: Path, output: Path) -> list[Outcome]:
 
 
 def report(outcomes: list[Outcome], folder: Path) -> str:
-    """What a build did, for people: one line per file that was not simply up to date, and a summary."""
+    """What a build did, for people: one line per file that was not simply up to date, and a summary.
+
+    The commands exit with status 1 when a new version could not be delivered (``blocked``).
+    """
     lines = [o.line() for o in outcomes if o.status != "unchanged"]
     kept = [o for o in outcomes if o.status in ("kept", "blocked")]
     written = sum(o.status == "written" for o in outcomes)
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(report(outcomes, output))
     print(f"Student edition in {output}: open it with `jupyter lab {output}`")
-    return 0
+    return 1 if any(o.status == "blocked" for o in outcomes) else 0
 
 
 if __name__ == "__main__":
