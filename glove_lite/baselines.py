@@ -22,6 +22,9 @@ import scipy.sparse as sp
 from glove_lite.errors import GloveLiteError
 from glove_lite.vectors import WordVectors
 
+__all__ = ["ppmi_matrix", "ppmi_svd", "chunk_documents", "train_sgns"]
+
+
 #: gensim's compiled word2vec silently ignores the words of a sentence beyond this many.
 GENSIM_MAX_SENTENCE = 10_000
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["cache_dir"]
+
+
 
 def cache_dir() -> Path:
     """The cache folder, ``$GLOVE_LITE_CACHE`` or ``~/.cache/glove-lite`` (created on first use)."""

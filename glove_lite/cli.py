@@ -13,10 +13,14 @@ import math
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
 from glove_lite.errors import GloveLiteError
+
+__all__ = ["build_parser", "cmd_count", "cmd_train", "cmd_neighbors", "cmd_evaluate", "main"]
+
 
 EXIT_USAGE = 2
 
@@ -79,17 +83,22 @@ def _add_output_args(p: argparse.ArgumentParser, what: str) -> None:
 
 
 def _add_training_args(t: argparse.ArgumentParser) -> None:
+    from glove_lite.training import OPTIMIZERS, STRATEGIES
+
     t.add_argument("--dim", type=_bounded(int, 1, 10000), default=100, help="vector dimension (default 100)")
     t.add_argument("--epochs", type=_bounded(int, 1, 100000), default=25, help="passes over X (default 25)")
-    t.add_argument("--optimizer", choices=("adagrad", "adam"), default="adagrad", help="default adagrad")
+    t.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adagrad", help="default adagrad (the paper's)")
+    rates = "; ".join(f"{name} {spec.learning_rate:g}" for name, spec in OPTIMIZERS.items())
+    overrides = "; ".join(f"{opt} {lr:g} with --method {s.name}" for s in STRATEGIES.values()
+                          for opt, lr in getattr(s, "learning_rate_defaults", {}).items())
     t.add_argument("--learning-rate", type=_bounded(float, 0, 10, low_open=True), default=None,
-                   help="default 0.2 for adagrad (0.5 with sparse updates), 0.01 for adam")
+                   help=f"default by optimizer: {rates} ({overrides})")
+    sizes = ", ".join(f"{s.name} {s.batch_size}" for s in STRATEGIES.values())
     t.add_argument("--batch-size", type=_bounded(int, 1, 10**7), default=None,
-                   help="rows of X per step (dense method, default 64) or non-zeros per step (sparse, hybrid's "
-                        "sparse part, pairs: default 1024)")
-    t.add_argument("--method", choices=("auto", "dense", "sparse", "hybrid", "pairs"), default="auto",
-                   help="dense row blocks, sparse updates, hybrid (the frequent words' corner by dense tiles, the "
-                        "rest by sparse updates) or the textbook pairs; default auto: the cheapest by a cost model")
+                   help=f"rows of X per step (dense) or non-zeros per step (the others); default: {sizes}")
+    t.add_argument("--method", choices=("auto", *STRATEGIES), default="auto",
+                   help="how an epoch visits X: " + "; ".join(f"{s.name}: {s.summary}" for s in STRATEGIES.values())
+                        + "; default auto: chosen by the planner's cost model")
     t.add_argument("--block-roles", choices=("alternate", "both"), default="alternate",
                    help="dense method: each block of rows trains W or W~ in turn (default), or both in one step")
     t.add_argument("--x-max", type=_bounded(float, 0, low_open=True), default=100.0, help="weighting cutoff (default 100)")
@@ -155,7 +164,7 @@ def _counting_kwargs(args: argparse.Namespace) -> dict:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    from glove_lite.pipeline import count_corpus_to_file
+    from glove_lite.counts import count_corpus_to_file
 
     _check_output(args.output, args.overwrite)
     start = time.perf_counter()
@@ -167,8 +176,10 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from glove_lite.pipeline import count_corpus, load_counts_for_training, train_from_counts
-    from glove_lite.train import TrainConfig
+    from glove_lite.counts import count_corpus, load_counts
+    from glove_lite.pipeline import train_from_counts
+    from glove_lite.training import TrainConfig
+    from glove_lite.training.plan import x_dtype
 
     _check_output(args.output, args.overwrite)
     if args.cooccurrence is not None:
@@ -182,18 +193,18 @@ def cmd_train(args: argparse.Namespace) -> int:
                          block_roles=args.block_roles, seed=args.seed, devices=args.devices)
     log = _log(args)
     start = time.perf_counter()
+    dtype = partial(x_dtype, config=config)  # X's values as the planned strategy reads them (float32: in place)
     if args.cooccurrence is not None:
-        counts = load_counts_for_training(args.cooccurrence, config)
+        counts = load_counts(args.cooccurrence, dtype)
     else:
-        counts = count_corpus(args.corpus, **_counting_kwargs(args), train_config=config)
+        counts = count_corpus(args.corpus, **_counting_kwargs(args), dtype=dtype)
     log(f"{counts.summary()}; counted in {time.perf_counter() - start:.1f} s")
     if args.resume and args.checkpoint is None:
         raise GloveLiteError("--resume given without --checkpoint DIR; name the folder to resume from")
     vectors, result = train_from_counts(counts, config, progress=not args.quiet, checkpoint_dir=args.checkpoint,
                                         checkpoint_every=args.checkpoint_every, resume=args.resume)
     vectors.save(args.output, format=args.format, overwrite=args.overwrite)
-    if result.choice is not None:
-        log(f"method: {result.choice.describe()}")
+    log(f"method: {result.plan.describe()}")
     log(f"final loss {result.losses[-1]:.4f}; trained in {result.seconds:.1f} s ({result.method} method), "
         f"{time.perf_counter() - start:.1f} s in all; wrote {args.output}")
     return 0

@@ -12,6 +12,9 @@ from typing import Sequence, Union
 import numpy as np
 import scipy.sparse as sp
 
+__all__ = ["naive_cooc_matrix", "build_cooc_matrix", "cooc_matrix_to_arrays"]
+
+
 TokenIds = Union[Sequence[int], np.ndarray]
 Documents = Union[TokenIds, Sequence[TokenIds]]
 

@@ -46,6 +46,9 @@ import scipy.sparse as sp
 
 from glove_lite.errors import CountingError
 
+__all__ = ["repeated_sums", "CountPlan", "merge_threads", "minimum_budget", "plan_counting", "CoocCounter", "stream_cooc_matrix"]
+
+
 GB = 1 << 30
 REP_TABLE = 1 << 16  # exact repeated sums 1/d + ... precomputed up to this many terms
 

@@ -8,6 +8,9 @@ from typing import Callable, Iterable, Iterator
 
 from glove_lite.errors import CorpusError
 
+__all__ = ["Document", "load_sotu", "read_texts", "TextPiece", "CorpusSource", "open_corpus", "iter_file_pieces", "iter_corpus_pieces", "load_corpus"]
+
+
 
 @dataclass(frozen=True)
 class Document:
@@ -254,3 +257,9 @@ def iter_corpus_pieces(source: CorpusSource, piece_bytes: int = PIECE_BYTES,
     else:
         for k, path in enumerate(source.files):
             yield from iter_file_pieces(path, False, k, piece_bytes, on_bytes)
+
+
+def load_corpus(corpus: str | Path) -> list[Document]:
+    """``"sotu"`` for the State of the Union addresses, else a text file or a folder of ``.txt`` files
+    (each file one document), read whole into memory. For corpora of any size see :func:`count_corpus`."""
+    return load_sotu() if str(corpus) == "sotu" else read_texts(corpus)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+__all__ = ["GloveLiteError", "CorpusError", "VocabularyError", "UnknownWordError", "VectorsFileError", "TrainingDivergedError", "CountingError"]
+
+
 
 class GloveLiteError(ValueError):
     """Base class for bad input to glove-lite (a ``ValueError``)."""

@@ -17,6 +17,9 @@ import numpy as np
 
 from glove_lite.vectors import WordVectors
 
+__all__ = ["SCORE_KEYS", "Score", "word_similarity", "covered_pairs", "spearman_interval", "analogy_sections", "analogies", "evaluate_vectors", "scores_as_dict", "blas_threads"]
+
+
 SIMILARITY_FILES = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 ANALOGY_FILE = "questions-words.txt"
 #: The five sections of the Google analogy set about facts (the other nine are about grammar).

@@ -10,6 +10,9 @@ from typing import IO, Iterator
 
 from glove_lite.errors import GloveLiteError
 
+__all__ = ["atomic_write"]
+
+
 
 def _umask() -> int:
     mask = os.umask(0)

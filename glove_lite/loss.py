@@ -11,6 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+__all__ = ["weighting_fn", "weighted_pair_loss", "glove_loss", "loss_by_loop", "dense_block_loss"]
+
+
 
 def weighting_fn(x: Array, xmax: float = 100.0, alpha: float = 0.75) -> Array:
     """f(x) = (x / xmax)^alpha below xmax, else 1. Zero at x = 0, so absent pairs cost nothing."""

@@ -16,6 +16,9 @@ from glove_lite.errors import GloveLiteError, UnknownWordError, VectorsFileError
 from glove_lite.fileio import atomic_write
 from glove_lite.preprocess import suggest_words
 
+__all__ = ["WordVectors"]
+
+
 FileFormat = Literal["glove", "word2vec"]
 
 
@@ -40,7 +43,7 @@ class WordVectors:
 
     @classmethod
     def from_params(cls, words: Sequence[str], params) -> "WordVectors":
-        """W + W~ from trained :class:`~glove_lite.train.GloveParams` (any object with W, W_tilde)."""
+        """W + W~ from trained :class:`~glove_lite.training.GloveParams` (any object with W, W_tilde)."""
         return cls(tuple(words), np.asarray(params.W) + np.asarray(params.W_tilde))
 
     def __len__(self) -> int:

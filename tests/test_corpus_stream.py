@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from glove_lite import preprocess
+from glove_lite.preprocess import tokenizers
 from glove_lite.cli import main
 from glove_lite.cooccur import build_cooc_matrix
 from glove_lite.corpus import iter_corpus_pieces, iter_file_pieces, open_corpus
 from glove_lite.errors import CorpusError
-from glove_lite.pipeline import count_corpus, load_counts
+from glove_lite.counts import count_corpus, load_counts
 from glove_lite.preprocess import FastTokenizer, Vocabulary, tokenize, tokenize_text, tokens_to_ids, words_tokenize
 
 WORDS = ["liberty", "union", "nation", "people", "justice", "the", "of", "and", "état", "naïve"]
@@ -160,8 +160,8 @@ def test_tokenize_text_never_raises(monkeypatch):
             raise RuntimeError("something inside NLTK")
         return tokenize.__wrapped__(text, **kwargs) if hasattr(tokenize, "__wrapped__") else original(text, **kwargs)
 
-    original = preprocess.tokenize
-    monkeypatch.setattr(preprocess, "tokenize", guarded)
+    original = tokenizers.tokenize
+    monkeypatch.setattr(tokenizers, "tokenize", guarded)
     line = " ".join(["liberty", "and", "union"] * 600)  # one long "sentence" without full stops
     assert tokenize_text(line) == line.split()
     assert tokenize_text("a BOOM, here") == ["a", "boom", ",", "here"]  # the piece falls back to the regex

@@ -3,12 +3,12 @@
 from glove_lite.book.display import show_source, source
 from glove_lite.loss import weighting_fn
 from glove_lite.preprocess import Vocabulary
-from glove_lite.train import _dense_epoch
+from glove_lite.training.dense import dense_epoch
 
 
 def test_source_of_plain_and_jitted_functions():
     assert source(weighting_fn).startswith("def weighting_fn(")
-    assert "def _dense_epoch(" in source(_dense_epoch)
+    assert "def dense_epoch(" in source(dense_epoch)
 
 
 def test_source_of_a_method_is_dedented():

@@ -828,7 +828,7 @@ def cooc_via_library(documents, V, window):
 
 
 def init_via_library(key, V, dim):
-    from glove_lite.train import init_params as library_init
+    from glove_lite.training import init_params as library_init
 
     return tuple(library_init(key, V, dim))
 
@@ -881,7 +881,7 @@ LIBRARY_WRAPPERS = [
     ("check_glove_grads", grads_via_jax_grad, "calls `jax.grad`"),
     ("check_build_word_index", vocab_via_library, "calls the library's own `glove_lite.preprocess.Vocabulary.from_documents`"),
     ("check_cooc_window", cooc_via_library, "calls the library's own `glove_lite.cooccur.build_cooc_matrix`"),
-    ("check_init_params", init_via_library, "calls the library's own `glove_lite.train.init_params`"),
+    ("check_init_params", init_via_library, "calls the library's own `glove_lite.training.config.init_params`"),
     ("check_nearest_neighbors", neighbors_via_library, "calls the library's own `glove_lite.vectors.WordVectors.nearest_neighbors`"),
     ("check_spearman", spearman_via_scipy, "calls `scipy.stats.spearmanr`"),
     ("check_fit_rotation", rotation_via_library, "calls the library's own `glove_lite.align.procrustes_rotation`"),

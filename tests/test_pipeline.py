@@ -3,9 +3,10 @@
 import numpy as np
 
 from glove_lite.corpus import Document
-from glove_lite.pipeline import cache_dir, tokenize_documents, train_vectors
-from glove_lite.preprocess import tokenize
-from glove_lite.train import TrainConfig
+from glove_lite.cache import cache_dir
+from glove_lite.pipeline import train_vectors
+from glove_lite.preprocess import tokenize, tokenize_documents
+from glove_lite.training import TrainConfig
 
 DOCS = [Document(f"The people shall keep liberty {i}. Liberty and union, now and forever!" * 5, f"d{i}") for i in range(10)]
 

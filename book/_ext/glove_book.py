@@ -13,6 +13,9 @@
   is copied into ``_static/mathjax``; ``_config.yml`` points ``mathjax_path`` at it.
 * Hides nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines in the
   rendered book (the notebooks keep them: the student edition needs them).
+* Serves the word explorer (book/explorer.md): its script and style on its page only, and
+  its data, ``_static/explorer-data.js``, written on every build by
+  ``glove_lite.book.explorer`` from the vectors the chapters use (generated, never committed).
 * Works around a console error of the stock Jupyter Book 1.0.4 stack: inline
   scripts such as sphinx-thebe 0.3.1's ``const THEBE_JS_URL = ...`` reach each
   page twice ("Identifier 'THEBE_JS_URL' has already been declared").
@@ -177,6 +180,38 @@ def copy_mathjax(app: Sphinx) -> None:
         logger.info(f"[glove_book] copied MathJax -> {target}")
 
 
+EXPLORER_MARKER = 'id="glove-explorer"'
+EXPLORER_JS = "explorer.js"
+EXPLORER_CSS = "explorer.css"
+EXPLORER_DATA = "explorer-data.js"
+
+
+def add_explorer_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """On the explorer's page only: its script (deferred; it reads the data after the first
+    paint) and its style."""
+    if EXPLORER_MARKER in context.get("body", ""):
+        app.add_js_file(EXPLORER_JS, loading_method="defer")
+        app.add_css_file(EXPLORER_CSS)
+
+
+def write_explorer_data(app: Sphinx) -> None:
+    """Write the explorer's vectors into the HTML build's ``_static`` (glove_lite.book.explorer).
+
+    The first build trains the vectors the disk cache lacks (a few minutes); later builds
+    read them from the cache in seconds.
+    """
+    if app.builder.format != "html":
+        return
+    from glove_lite.book.explorer import write_explorer_data as write
+
+    target = Path(app.outdir) / "_static" / EXPLORER_DATA
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if write(target, progress=True):
+        logger.info(f"[glove_book] wrote the explorer's vectors -> {target}")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension's event handlers."""
     app.connect("builder-inited", add_static_path)
@@ -185,4 +220,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("builder-inited", copy_plotly_js)
     app.connect("builder-inited", copy_mathjax)
+    app.connect("builder-inited", write_explorer_data)
+    app.connect("html-page-context", add_explorer_scripts)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

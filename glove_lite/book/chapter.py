@@ -22,6 +22,9 @@ from typing import Any
 
 from glove_lite.errors import GloveLiteError
 
+__all__ = ["SETUP_CELL", "REPOSITORY", "BRANCH", "data_path", "read_json", "format_for_prose", "glue"]
+
+
 REPOSITORY = "https://github.com/glove-lite/glove-lite"
 BRANCH = "main"
 

@@ -50,6 +50,14 @@ from typing import Any, Iterable
 
 from glove_lite.errors import GloveLiteError
 
+__all__ = [
+    "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_HIDDEN", "END_HIDDEN", "POINTS", "ANSWERS_KEY", "StudentEditionError",
+    "Exercise", "Chapter", "Book", "has_solution_markers", "solution_regions", "stub_solutions", "check_calls",
+    "graded_check_source", "hidden_test_source", "chapter_imports", "hide_answers", "bound_names", "shadowed_names",
+    "convert_notebook", "chapters", "read_chapter", "read_book", "exercises_of", "answers_to_hide", "renderer_for",
+    "notebook_text",
+]
+
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"

@@ -31,6 +31,8 @@ from glove_lite.book.convert import POINTS, Book, StudentEditionError, notebook_
 from glove_lite.book.edition import report
 from glove_lite.book.edition_folder import UPDATES, EditionFolder, Outcome
 
+__all__ = ["DEFAULT_FOLDER", "COURSE_ID", "NBGRADER_CONFIG", "course_readme", "build_course", "main"]
+
 DEFAULT_FOLDER = "course"
 COURSE_ID = "glove-lite"
 

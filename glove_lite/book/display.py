@@ -6,6 +6,9 @@ import inspect
 import textwrap
 from typing import Any
 
+__all__ = ["source", "show_source"]
+
+
 
 def source(obj: Any) -> str:
     """The source code of a function, class or module (``inspect.getsource``), dedented.

@@ -20,6 +20,8 @@ from pathlib import Path
 from glove_lite.book.convert import Book, StudentEditionError, notebook_text
 from glove_lite.book.edition_folder import UPDATES, EditionFolder, Outcome
 
+__all__ = ["DEFAULT_FOLDER", "README", "build", "report", "main"]
+
 DEFAULT_FOLDER = "student"
 
 README = f"""\

@@ -29,6 +29,8 @@ from pathlib import Path
 MANIFEST = ".glove-lite-edition.json"
 UPDATES = "updates"
 
+__all__ = ["MANIFEST", "UPDATES", "Outcome", "EditionFolder", "sha256"]
+
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -31,6 +31,9 @@ from traitlets import Bool
 SKIPPED_NOTE = "(not run when this submission was graded: no graded cell needs it)"
 PARTLY_NOTE = "(when this submission was graded, only the lines of this cell that graded cells need ran)"
 
+__all__ = ["Statement", "statements", "is_graded", "needed_statements", "SkipForGrading", "RestoreSkipped",
+           "autograde_preprocessors", "SKIPPED_NOTE", "PARTLY_NOTE"]
+
 
 @dataclass
 class Statement:

@@ -28,6 +28,8 @@ from typing import Any, Mapping
 
 from glove_lite.errors import GloveLiteError
 
+__all__ = ["MystError", "Renderer", "glue_values", "bibliography", "leftover_markup", "load_config"]
+
 FENCE_RE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})(?P<info>.*)$")
 DIRECTIVE_RE = re.compile(r"^\s*\{(?P<name>[a-zA-Z0-9_:.-]+)\}\s*(?P<args>.*)$")
 ROLE_RE = re.compile(r"\{(?P<name>[a-zA-Z][\w:.-]*)\}(?P<ticks>`+)(?P<body>.+?)(?P=ticks)")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from glove_lite.book import course, edition
 
+__all__ = ["main"]
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glove_lite.book.student", description=__doc__.splitlines()[0])

@@ -125,7 +125,7 @@ def counting_section(path: Path, n_tokens: int, min_count: int = 5, window: int 
                 f"code = main(['count', '--corpus', {str(path)!r}, '--min-count', '{min_count}', '--window', '{window}',"
                 f" '--memory', '{memory_gb}', '--output', {str(out)!r}, '--quiet'])\n"
                 "assert code == 0\n"
-                "from glove_lite.pipeline import load_counts\n"
+                "from glove_lite.counts import load_counts\n"
                 f"s = __import__('json').loads(str(__import__('numpy').load({str(out)!r})['settings']))\n"
                 "extra = {'nnz': s['nnz'], 'words': s['words'], 'spilled_gb': s['spilled_bytes'] / 2**30}")
         ours = run_measured(body)

@@ -61,7 +61,7 @@ def report(**kw):
 
 CHILDREN = {
     "ours": """
-from glove_lite.train import TrainConfig, train_glove
+from glove_lite.training import TrainConfig, train_glove
 stamps = [time.perf_counter()]
 result = train_glove(X, TrainConfig(dim=100, epochs=2), callback=lambda e, p, l: stamps.append(time.perf_counter()))
 report(first_s=stamps[1] - stamps[0], epoch_s=stamps[2] - stamps[1], method=result.method, loss=result.losses[-1],
@@ -69,7 +69,7 @@ report(first_s=stamps[1] - stamps[0], epoch_s=stamps[2] - stamps[1], method=resu
        corner_rows_nnz=int(X.indptr[result.choice.corner or 0]))
 """,
     "sparse": """
-from glove_lite.train import TrainConfig, train_glove
+from glove_lite.training import TrainConfig, train_glove
 stamps = [time.perf_counter()]
 result = train_glove(X, TrainConfig(dim=100, epochs=2, method="sparse"), callback=lambda e, p, l: stamps.append(time.perf_counter()))
 report(epoch_s=stamps[2] - stamps[1], loss=result.losses[-1])
@@ -91,7 +91,7 @@ report(epoch_s=time.perf_counter() - start)
     "dense": """
 # Dense blocks forced, on the X of the DENSE_WORDS most frequent words (the counts file's
 # words are sorted by frequency): one epoch after compiling, and the blocks' sizes.
-from glove_lite.train import DEFAULT_BATCH_SIZE, TrainConfig, make_flat_blocks, train_glove
+from glove_lite.training import DEFAULT_BATCH_SIZE, TrainConfig, make_flat_blocks, train_glove
 n = int(sys.argv[2])
 X = X[:n][:, :n].tocsr()
 fb = make_flat_blocks(X, DEFAULT_BATCH_SIZE["dense"], 100.0, 0.75, 0, even=True)
@@ -103,7 +103,7 @@ report(epoch_s=stamps[2] - stamps[1], V=n, nnz=int(X.nnz), longest_block=int(L),
 """,
     "pairs": """
 import jax
-from glove_lite.train import TrainConfig, init_params, init_opt_state, make_epoch, make_optimizer
+from glove_lite.training import TrainConfig, init_params, init_opt_state, make_epoch, make_optimizer
 coo = X.tocoo()
 keep = np.random.default_rng(0).random(coo.nnz) < 0.01
 Xs = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=X.shape)
@@ -118,7 +118,7 @@ report(epoch_s=(time.perf_counter() - start) * X.nnz / Xs.nnz, sample_nnz=int(Xs
 """,
     "tiled": """
 from glove_lite.sharded_train import train_sharded
-from glove_lite.train import TrainConfig
+from glove_lite.training import TrainConfig
 result = train_sharded(X, TrainConfig(dim=100, epochs=2), devices=int(sys.argv[2]), groups=16)
 report(first_s=result.epoch_seconds[0], epoch_s=result.epoch_seconds[1], loss=result.losses[-1],
        setup_s=result.seconds - sum(result.epoch_seconds))
@@ -142,7 +142,7 @@ def run_child(name: str, counts: Path, devices: int = 1, arg: int | None = None)
 def generated_counts(folder: Path, n_tokens: int) -> Path:
     """Count a generated corpus of ``n_tokens`` (min count 5, window 10, as text8 with the C tool)."""
     from glove_lite.studies.generate import CorpusSpec, write_corpus
-    from glove_lite.pipeline import count_corpus_to_file
+    from glove_lite.counts import count_corpus_to_file
 
     corpus = write_corpus(folder / "corpus.txt", CorpusSpec(tokens=n_tokens))
     out = folder / "x.npz"
@@ -169,7 +169,7 @@ def print_devices_rows(records: dict, ours: dict) -> None:
 
 def print_memory_rows(ours: dict, peer: dict, V: int, nnz: int) -> None:
     """The issue's target line: our peak resident memory beside the README formula's prediction and the peer's."""
-    from glove_lite.train import DEFAULT_BATCH_SIZE, predicted_peak_bytes
+    from glove_lite.training import DEFAULT_BATCH_SIZE, predicted_peak_bytes
 
     predicted = predicted_peak_bytes(ours["method"], V, nnz, 100, block_rows=DEFAULT_BATCH_SIZE["dense"],
                                      corner=ours.get("corner", 0), corner_rows_nnz=ours.get("corner_rows_nnz")) / 2**30
@@ -184,7 +184,7 @@ DENSE_WORDS = 30_000  # the dense child trains on the X of this many most freque
 
 def print_dense_row(dense: dict) -> None:
     """Dense blocks forced on the most frequent words' X: time, peak memory beside the formula's, and the padding avoided."""
-    from glove_lite.train import DEFAULT_BATCH_SIZE, predicted_peak_bytes
+    from glove_lite.training import DEFAULT_BATCH_SIZE, predicted_peak_bytes
 
     if not dense or "skipped" in dense:
         print(f"  dense blocks (forced): {dense.get('skipped', 'not run')}")

@@ -104,7 +104,7 @@ def shuffled_eras(by_era: Sequence[Sequence], seed: int) -> list[list]:
 
 def era_counts(documents: Sequence) -> Counter:
     """Token counts of some documents (from the pipeline's token cache)."""
-    from glove_lite.pipeline import tokenize_documents
+    from glove_lite.preprocess import tokenize_documents
 
     return tokenize_documents(documents).counts()
 
@@ -119,7 +119,7 @@ def _train_era(documents: Sequence, min_count: int, window: int, dim: int, epoch
                cache: bool = True) -> tuple[WordVectors, bool]:
     """(vectors, True if they were trained now, False if they came from the cache)."""
     from glove_lite.pipeline import train_vectors
-    from glove_lite.train import TrainConfig
+    from glove_lite.training import TrainConfig
 
     vectors, result = train_vectors(list(documents), min_count=min_count, window=window,
                                     config=TrainConfig(dim=dim, epochs=epochs, seed=seed), cache=cache)

@@ -49,7 +49,7 @@ from glove_lite.cooccur import build_cooc_matrix
 from glove_lite.evaluate import SCORE_KEYS, Score, evaluate_vectors
 from glove_lite.fileio import atomic_write
 from glove_lite.studies import book_data_path
-from glove_lite.train import TrainConfig, train_glove
+from glove_lite.training import TrainConfig, make_plan, train_glove
 from glove_lite.vectors import WordVectors
 
 DEFAULT_OUTPUT = book_data_path("evaluation.json")
@@ -198,6 +198,7 @@ def run_curve(ctx: Context, name: str, optimizer: str) -> None:
     ``epochs`` becomes the table's row (training time without the evaluations)."""
     plan = ctx.plan
     config = glove_config(plan, epochs=plan.curve_epochs, optimizer=optimizer)
+    learning_rate = make_plan(ctx.X, config).learning_rate
     points: list[dict[str, Any]] = []
     clock = Clock()
 
@@ -216,7 +217,7 @@ def run_curve(ctx: Context, name: str, optimizer: str) -> None:
             ctx.default_vectors[name] = wv
             ctx.result["systems"].append({
                 "system": name, "family": "glove",
-                "settings": {"optimizer": optimizer, "learning_rate": config.lr, "epochs": plan.epochs, "dim": plan.dim,
+                "settings": {"optimizer": optimizer, "learning_rate": learning_rate, "epochs": plan.epochs, "dim": plan.dim,
                              "x_max": config.x_max, "alpha": config.alpha, "seed": config.seed},
                 "scores": score_record(scores), **times,
             })
@@ -325,7 +326,7 @@ def plan_jobs(ctx: Context) -> list[tuple[str, Callable[[], None]]]:
 def run(plan: SweepPlan = FULL, progress: bool = True) -> dict[str, Any]:
     """Run every job of ``plan`` and return the results (a JSON-ready dict)."""
     from glove_lite.corpus import load_sotu
-    from glove_lite.pipeline import tokenize_documents
+    from glove_lite.preprocess import tokenize_documents
 
     wall = time.perf_counter()
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

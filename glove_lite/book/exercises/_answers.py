@@ -34,10 +34,13 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "check_weighting_fn": ("glove_lite.loss:weighting_fn",),
     "check_glove_loss": ("glove_lite.loss:glove_loss", "glove_lite.loss:weighted_pair_loss",
                          "glove_lite.loss:loss_by_loop", "glove_lite.loss:dense_block_loss"),
-    # the paper's step spells out the four gradients (chapter 4 shows it)
-    "check_glove_grads": ("glove_lite.sparse_train:paper_step",),
-    "check_init_params": ("glove_lite.train:init_params",),
-    "check_adagrad_step": ("glove_lite.sparse_train:adagrad_rows",),
+    # a training step spells out the four gradients (2 f(X_ij) e_ij times the other vector, and alone
+    # for the biases): the paper's pairs step (chapter 4), the sparse chunk step and the tiled half
+    # step (chapter 8)
+    "check_glove_grads": ("glove_lite.training.pairs:pairs_step", "glove_lite.training.sparse:chunk_step",
+                          "glove_lite.training.tiled:chunk_half_step"),
+    "check_init_params": ("glove_lite.training.config:init_params",),
+    "check_adagrad_step": (),
     "check_nearest_neighbors": ("glove_lite.vectors:WordVectors.nearest_neighbors", "glove_lite.vectors:WordVectors._top"),
     "check_analogy": ("glove_lite.vectors:WordVectors.analogy", "glove_lite.vectors:WordVectors._top"),
     "check_spearman": (),
@@ -65,7 +68,8 @@ REJECTED: dict[str, tuple[str, ...]] = {
     "check_fit_rotation": ("scipy.linalg:orthogonal_procrustes", "glove_lite.align:align"),
     "check_shared_neighbours": ("glove_lite.align:top_neighbours",),
     "check_word_change": ("glove_lite.align:procrustes_rotation", "scipy.linalg:orthogonal_procrustes"),
-    "check_sparse_adagrad_step": ("glove_lite.sparse_train:adagrad_rows",),
+    "check_adagrad_step": ("optax:adagrad", "optax:scale_by_rss"),
+    "check_sparse_adagrad_step": ("optax:adagrad", "optax:scale_by_rss", "glove_lite.training.optim:RowOptimizer.step"),
 }
 
 

@@ -3,7 +3,8 @@
 A checkpoint folder holds ``epoch-NNNNNN.npz`` files (the arrays: every leaf of
 ``(params, opt_state)`` and the random key, in tree order) and ``checkpoint.json``, which
 names the newest complete one and records what it belongs to (the training settings,
-the method and a fingerprint of X). Both are written to a temporary file and renamed
+the method and a fingerprint of X). Every strategy saves the same form, the parameters in
+vocabulary order and the optax state for them (:mod:`glove_lite.training.strategy`). Both are written to a temporary file and renamed
 into place, the arrays first, so an interrupted run (Ctrl-C, a crash, a full disk)
 always leaves the previous checkpoint whole and named. The two newest array files are
 kept.
@@ -23,6 +24,9 @@ import scipy.sparse as sp
 
 from glove_lite.errors import GloveLiteError
 from glove_lite.fileio import atomic_write
+
+__all__ = ["Checkpoint", "matrix_fingerprint", "settings_record", "check_checkpoint_args", "has_checkpoint", "save_checkpoint", "load_checkpoint"]
+
 
 MANIFEST = "checkpoint.json"
 KEEP = 2
@@ -47,9 +51,22 @@ def matrix_fingerprint(X: sp.csr_matrix) -> dict:
 
 
 def settings_record(config, method: str, X: sp.csr_matrix) -> dict:
-    """What a checkpoint belongs to. ``epochs`` is left out: a resumed run may go on for longer."""
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if k != "epochs"}
+    """What a checkpoint belongs to. ``epochs`` and ``devices`` are left out: a resumed run may go on for
+    longer, and on another number of devices (the tiled schedule's result depends on its groups, which
+    ``method`` names, not on the devices)."""
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("epochs", "devices")}
     return {"settings": settings, "method": method, "matrix": matrix_fingerprint(X)}
+
+
+def check_checkpoint_args(checkpoint_dir, resume: bool, checkpoint_every) -> None:
+    """Raise GloveLiteError for checkpoint settings that cannot work (bad N, resume without a folder, a used folder)."""
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, np.integer)) or checkpoint_every < 1:
+        raise GloveLiteError(f"checkpoint_every={checkpoint_every!r}; expected an integer >= 1")
+    if resume and checkpoint_dir is None:
+        raise GloveLiteError("resume=True needs checkpoint_dir (the folder to resume from)")
+    if checkpoint_dir is not None and not resume and has_checkpoint(checkpoint_dir):
+        raise GloveLiteError(f"checkpoint folder {str(checkpoint_dir)!r} already holds a checkpoint; resume it "
+                             "(--resume) or choose another folder")
 
 
 def has_checkpoint(folder: str | Path) -> bool:

@@ -1,0 +1,236 @@
+"""The planner: which strategy trains X, with what settings, at what cost in seconds and memory.
+
+Every cost and memory constant of the library lives here, with the measurements behind it
+(the 2-core CPU of DESIGN.md, AdaGrad, 100 d, default batch sizes):
+
+* dense blocks: 0.40 s per epoch on the book's X (V = 8,791) and 143 s at V = 114,625. Both are
+  about V^2 d multiply-adds, but the cost per V^2 d doubles between the two (5.2e-11 s, 1.09e-10 s),
+  the blocks' B x V arrays (2.2 MB, then 29 MB) falling out of cache; the model is the power law
+  through the two points: 5.2e-11 s x V^2 d x (V / 8,791)^0.29.
+* sparse chunks: 1.8-2.2 s on the book's X (5.16 M non-zeros) and 27-30 s on 84.0 M: 3.5e-9 s x nnz d.
+* the hybrid corner's tiles of B = 256 rows: about 1.7e-10 s x K^2 d (generated text8-sized X:
+  K = 8,192 1.12 s, 12,288 2.45 s, 16,384 4.90 s; at K = 8,192 tiles of 128 rows took 2.0e-10 and
+  of 512 rows 2.6e-10 per K^2 d), so a ring of words joins the corner while it is denser than
+  3.5e-9 / 1.7e-10 / ... = 4.9 %.
+
+``method="auto"`` takes the cheaper per epoch of dense blocks and sparse chunks by this model, and
+for sparse chunks the hybrid corner where the model says it pays. The choice depends on V, nnz,
+d and X's corner profile only, so it is the same on every machine (the book's outputs depend on
+it: its X is dense by a factor of 4.5). The model is calibrated on a CPU: on an accelerator,
+dense matrix products are relatively cheaper, so choose ``method`` yourself there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import numpy as np
+import scipy.sparse as sp
+
+from glove_lite.errors import GloveLiteError
+from glove_lite.training.chunks import row_pieces
+from glove_lite.training.config import TrainConfig
+from glove_lite.training.optim import OPTIMIZERS, row_optimizer
+from glove_lite.training.strategy import STRATEGIES
+
+__all__ = ["Plan", "make_plan", "model_epoch_seconds", "corner_profile", "best_corner", "predicted_peak_bytes",
+           "x_dtype", "resolve_devices", "available_devices", "default_groups"]
+
+DENSE_SECONDS_PER_V2D = 5.2e-11
+DENSE_V_REF, DENSE_V_POWER = 8_791, 0.29
+SPARSE_SECONDS_PER_NNZ_D = 3.5e-9
+CORNER_SECONDS_PER_CELL_D = 1.7e-10
+CORNER_ROWS = 256  # B: rows per corner tile
+PIECE_ENTRIES = 1 << 21  # non-zeros per piece of rows when X is scanned or split (host temporaries ~40 bytes each)
+PROCESS_BASE_BYTES = int(0.32 * 2**30)  # Python, numpy, scipy, JAX and compiled epochs (measured, 2,000 words)
+# Tiles: more strata alternate W and W~ more often within an epoch. On the book's corpus (5 epochs, AdaGrad
+# 0.5, 1 device) the loss per non-zero after epochs 2 and 5 was 1.50 / 0.043 with G = 1, 0.27 / 0.030 with
+# G = 4 and 0.083 / 0.020 with G = 16 (sparse chunks: 0.15 / 0.033).
+DEFAULT_GROUPS = 16
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How X will be trained: the strategy (``method``), how it was chosen (``how``: "forced" or "model"),
+    its learning rate and batch size, the hybrid corner K (in tiles of ``corner_rows``), the devices N
+    and tile groups G of the tiled schedule, and the model's seconds per epoch of each candidate."""
+
+    method: str
+    how: str
+    learning_rate: float
+    batch_size: int
+    corner: int = 0
+    devices: int = 1
+    groups: int = 0
+    seconds: dict = field(default_factory=dict)
+    corner_rows: int = CORNER_ROWS
+
+    def describe(self) -> str:
+        """One line for the command's output, e.g. "sparse (cost model: dense 143 s, sparse 29 s per epoch)"."""
+        extra = []
+        if self.corner:
+            extra.append(f"dense corner of the {self.corner:,} most frequent words")
+        if self.method == "tiled":
+            extra.append(f"{self.groups} x {self.groups} tiles on {self.devices} device{'s' * (self.devices > 1)}")
+        if self.how == "forced":
+            return f"{self.method} (as asked" + "".join(f"; {e}" for e in extra) + ")"
+        costs = ", ".join(f"{m} {_seconds(t)}" for m, t in sorted(self.seconds.items())) + " per epoch"
+        return f"{self.method} (cost model: {costs}" + "".join(f"; {e}" for e in extra) + ")"
+
+
+def _seconds(t: float) -> str:
+    return f"{t:.2g} s" if t < 10 else f"{t:,.0f} s"
+
+
+def model_epoch_seconds(V: int, nnz: int, dim: int) -> dict[str, float]:
+    """The cost model's seconds per epoch of dense blocks and sparse chunks (see the module docstring)."""
+    dense = DENSE_SECONDS_PER_V2D * float(V) ** 2 * dim * (V / DENSE_V_REF) ** DENSE_V_POWER
+    return {"dense": dense, "sparse": SPARSE_SECONDS_PER_NNZ_D * nnz * dim}
+
+
+def corner_profile(X: sp.csr_matrix) -> np.ndarray:
+    """(V + 1,) int64: entry k is the number of non-zeros of X[:k, :k] (the corner of the first k words).
+
+    A non-zero (i, j) lies in the corners k > max(i, j); one pass over X in pieces of rows.
+    """
+    V = X.shape[0]
+    lengths = np.diff(X.indptr)
+    hist = np.zeros(V, np.int64)
+    for a, b in row_pieces(X.indptr, PIECE_ENTRIES):
+        rows = np.repeat(np.arange(a, b, dtype=np.int32), lengths[a:b])
+        hist += np.bincount(np.maximum(rows, X.indices[X.indptr[a]:X.indptr[b]]), minlength=V)
+    return np.concatenate([[0], np.cumsum(hist)])
+
+
+def hybrid_seconds(profile: np.ndarray, K: int, dim: int) -> float:
+    """The model's seconds per epoch with a dense corner of K words (K = 0: sparse chunks alone)."""
+    nnz = int(profile[-1])
+    return CORNER_SECONDS_PER_CELL_D * float(K) ** 2 * dim + SPARSE_SECONDS_PER_NNZ_D * (nnz - int(profile[K])) * dim
+
+
+def best_corner(profile: np.ndarray, dim: int, rows: int = CORNER_ROWS) -> tuple[int, float]:
+    """The corner size K (a multiple of ``rows``, 0 for none) with the least modelled time, and that time."""
+    V = profile.shape[0] - 1
+    Ks = np.arange(0, V + 1, rows)
+    seconds = [hybrid_seconds(profile, int(K), dim) for K in Ks]
+    k = int(np.argmin(seconds))  # the first (smallest K) of equal times: explicit tie-breaking
+    return int(Ks[k]), float(seconds[k])
+
+
+def available_devices() -> list:
+    """The devices JAX sees (on CPU, simulate several with XLA_FLAGS=--xla_force_host_platform_device_count=N)."""
+    return list(jax.devices())
+
+
+def resolve_devices(devices: int | str | None) -> int:
+    """The number of devices to use: an int N >= 1, or "all" / None for every device JAX sees.
+
+    Raises :class:`GloveLiteError` naming N and the devices JAX sees when N is more than there are.
+    """
+    seen = available_devices()
+    if devices is None or devices == "all":
+        return len(seen)
+    if isinstance(devices, bool) or not isinstance(devices, (int, np.integer)) or devices < 1:
+        raise GloveLiteError(f"devices={devices!r}; expected an integer >= 1 or 'all'")
+    if devices > len(seen):
+        names = ", ".join(str(d) for d in seen[:8]) + (", ..." if len(seen) > 8 else "")
+        raise GloveLiteError(
+            f"devices={devices} but JAX sees {len(seen)} device{'s' if len(seen) != 1 else ''} ({names}); "
+            "use at most that many, or on CPU simulate more by starting Python with "
+            f"XLA_FLAGS=--xla_force_host_platform_device_count={devices}")
+    return int(devices)
+
+
+def default_groups(devices: int, V: int, at_least: int = DEFAULT_GROUPS) -> int:
+    """G for N devices: the least multiple of N that is at least 16 (1, 2, 4, 8 or 16 devices then compute
+    the same vectors), or as many as a tiny vocabulary holds."""
+    G = devices * -(-at_least // devices)
+    return G if G <= V else max(devices, V // devices * devices)
+
+
+def make_plan(X: sp.csr_matrix, config: TrainConfig) -> Plan:
+    """The plan for training X with ``config`` (see the module docstring)."""
+    V, nnz = X.shape[0], X.nnz
+    N = resolve_devices(config.devices)
+    if N > 1:
+        method, how = "tiled", "forced"
+    elif config.method != "auto":
+        method, how = config.method, "forced"
+    else:
+        method, how = None, "model"
+    seconds = {} if how == "forced" else model_epoch_seconds(V, nnz, config.dim)
+    if method is None:
+        method = min(seconds, key=seconds.get)
+    corner = 0
+    if method == "hybrid" or (how == "model" and method == "sparse"):
+        K, t = best_corner(corner_profile(X), config.dim)
+        if method == "hybrid":
+            corner = K or min(CORNER_ROWS, V)  # a forced hybrid always gets a corner: at least one tile
+        elif K and t < seconds["sparse"]:
+            method, corner, seconds = "hybrid", K, {**seconds, "hybrid": t}
+    strategy = STRATEGIES[method]
+    lr = config.learning_rate
+    if lr is None:
+        lr = getattr(strategy, "learning_rate_defaults", {}).get(config.optimizer, OPTIMIZERS[config.optimizer].learning_rate)
+    groups = default_groups(N, V) if method == "tiled" else 0
+    return Plan(method, how, float(lr), int(config.batch_size or strategy.batch_size), corner, N, groups, seconds)
+
+
+def x_dtype(V: int, nnz: int, config: TrainConfig = TrainConfig()):
+    """The dtype X's values should have for training with ``config``: float32 where the plan reads them as
+    float32 (every strategy but dense blocks: X's own arrays are then used in place), else float64.
+    Decided from V and nnz alone, so a counting stage can write X in it directly."""
+    if V < 1 or nnz < 1:
+        return np.float64
+    if config.method != "auto" or resolve_devices(config.devices) > 1:
+        return np.float64 if config.method == "dense" else np.float32
+    seconds = model_epoch_seconds(V, nnz, config.dim)
+    return np.float64 if seconds["dense"] < seconds["sparse"] else np.float32
+
+
+def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str = "adagrad",
+                         x_bytes_per_nnz: int = 8, block_rows: int = 64, longest_block: int = 0,
+                         corner: int = 0, corner_rows_nnz: int | None = None) -> int:
+    """Predicted peak resident bytes of a process holding X (CSR) and training on it with ``method``.
+
+    ``x_bytes_per_nnz``: 8 for float32 values and int32 columns, 12 for float64 values.
+    With P = 8 V (d + 1) (W, W~, b, b~ in float32) and s per-element state arrays (1 for AdaGrad,
+    2 for Adam):
+
+    * sparse (and pairs' tables): X's arrays are used in place (float64 values get a 4 nnz float32
+      copy); the packed tables (1 + s) P beside one more copy of the parameters (the initial ones
+      while the tables are built, later the one handed to a callback): (2 + s) P. The pairs
+      strategy adds its pair arrays and the epoch's shuffled copies, about 36 nnz.
+    * dense: the blocks 16 (nnz + L) (L the longest block's entries, at most B V), then the larger
+      of: while they are built, about 28 bytes per entry of one group of rows (2^24 entries); while
+      training, the parameters, the state and a gradient and update (3 + s) P and the B x V arrays
+      of a step, about 10 of them in float32 (40 B V).
+    * hybrid (a corner of K words in tiles of B = 256 rows): the sparse (2 + s) P, the non-zeros of
+      the first K rows (``corner_rows_nnz``, at most nnz, the default) copied and split (8 bytes
+      each, plus 8 B K of padding; the rows >= K are X's own arrays), and the larger of: while
+      splitting, about 40 bytes per entry of a piece of rows (2^21); while training, a tile's B x K
+      arrays, about six float32 arrays of B x K (24 B K).
+    * tiled (one device): the tiles, a copy of X (8 nnz plus each tile's padding, a few per cent),
+      the two sides' tables (1 + s) P and one gathered side P / 2, plus the parameters P.
+
+    Plus X itself (x_bytes_per_nnz nnz + 4 V) and PROCESS_BASE_BYTES.
+    """
+    s = row_optimizer(optimizer, 0.1, None, 1).k
+    P = 8 * V * (dim + 1)
+    x = x_bytes_per_nnz * nnz + 4 * V
+    own = 0 if x_bytes_per_nnz == 8 else 4 * nnz
+    if method == "sparse":
+        return PROCESS_BASE_BYTES + x + own + (2 + s) * P
+    if method == "pairs":
+        return PROCESS_BASE_BYTES + x + 36 * nnz + (2 + s) * P
+    if method == "hybrid":
+        BK = min(CORNER_ROWS, max(corner, 1)) * corner
+        copied = nnz if corner_rows_nnz is None else corner_rows_nnz
+        return PROCESS_BASE_BYTES + x + (2 + s) * P + 8 * copied + 8 * BK + max(40 * PIECE_ENTRIES, 24 * BK)
+    if method == "tiled":
+        return PROCESS_BASE_BYTES + x + int(8.4 * nnz) + (2 + s) * P + P // 2
+    if method == "dense":
+        building = 28 * min(nnz, 1 << 24)
+        return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + max(building, (3 + s) * P + 40 * block_rows * V)
+    raise GloveLiteError(f"method={method!r}; expected one of {', '.join(map(repr, STRATEGIES))}")
