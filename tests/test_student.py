@@ -761,7 +761,7 @@ def test_student_edition_shows_signatures_of_answers(student_edition):
     # the three issue 12 found (exercises 9, 10 and 13 of the first edition), and their siblings;
     # then the loops and forms of the loss and the gradients that issue 23 found on the page
     assert {"weighting_fn", "glove_loss", "weighted_pair_loss", "init_params"} <= hidden
-    assert {"naive_cooc_matrix", "loss_by_loop", "dense_block_loss", "paper_step"} <= hidden
+    assert {"naive_cooc_matrix", "loss_by_loop", "dense_block_loss"} <= hidden
 
 
 def test_fixture_show_source_of_an_answer_becomes_a_signature(tmp_path):

@@ -19,7 +19,6 @@ from glove_lite.book.exercises._base import (
     first_matching_hint,
     fmt,
     fn_name,
-    remembered,
     run_parts,
     seconds_of,
     show_docs,
