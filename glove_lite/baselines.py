@@ -34,6 +34,7 @@ def ppmi_matrix(X: sp.spmatrix, cds: float = 0.75) -> sp.csr_matrix:
 
     X is (V, V), rows are words w and columns contexts c, entries non-negative (counts or,
     as here, 1/d-weighted counts). With N = sum X, the row sums X_w and the column sums X_c,
+    ::
 
         PMI(w, c) = log( X_wc / (X_w * P_cds(c)) ),    P_cds(c) = X_c**cds / sum_c' X_c'**cds
 

