@@ -615,6 +615,10 @@ def test_shadowed_names_found():
     nb = jupytext.reads(chapter.replace("secret_result = 2 * x", "k = 2 * x\n    secret_result = k"), fmt="md:myst")
     assert shadowed_names(nb) == {"double": "ex-double"}  # k is local to the function: not shadowing
     assert shadowed_names(jupytext.reads(FIXTURE, fmt="md:myst")) == {}
+    again = FIXTURE.replace('print("secret helper cell without markers")', "import numpy as np")
+    assert shadowed_names(jupytext.reads(again, fmt="md:myst")) == {}  # the chapter's own import again: harmless
+    other = FIXTURE.replace('print("secret helper cell without markers")', "from math import pi as np")
+    assert shadowed_names(jupytext.reads(other, fmt="md:myst")) == {"np": "ex-double"}
     assert bound_names("import a.b\nfrom c import d as e\nx, (y, z) = 1, (2, 3)\nfor i in []: pass\nwith f() as g: pass") == \
         {"a", "e", "x", "y", "z", "i", "g"}
 

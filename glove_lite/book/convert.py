@@ -530,11 +530,13 @@ def shadowed_names(nb: Any) -> dict[str, str]:
 
     Such a name breaks the chapter for a student: after a stub (or a wrong answer) is run,
     re-running an earlier cell calls the stub instead of the chapter's function. ``_`` is
-    exempt (a throwaway by convention).
+    exempt (a throwaway by convention), and so is an import of the very thing the chapter
+    imported under that name (``import optax`` again binds the same module).
     """
     chapter: set[str] = set()
     shadowed: dict[str, str] = {}
     exercise = None
+    chapter_imported: dict[str, tuple[str, str]] = {}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -550,12 +552,32 @@ def shadowed_names(nb: Any) -> dict[str, str]:
         if cell.cell_type != "code":
             continue
         names = bound_names(cell.source)
+        imported = _imports_of(cell.source)
         if exercise is None:
             chapter |= names
+            chapter_imported.update(imported)
         else:
-            for name in sorted(names & chapter - {"_"}):
+            same = {name for name, target in imported.items() if chapter_imported.get(name) == target}
+            for name in sorted(names & chapter - {"_"} - same):
                 shadowed.setdefault(name, exercise)
     return shadowed
+
+
+def _imports_of(source: str) -> dict[str, tuple[str, str]]:
+    """Name -> (module, attribute or "") for the top-level imports of one cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    names: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                names[alias.asname or alias.name] = (node.module, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                names[alias.asname or alias.name.split(".")[0]] = (alias.name if alias.asname else alias.name.split(".")[0], "")
+    return names
 
 
 def _gives_away(cell: Any, state: _State, where: str) -> Any | None:
