@@ -1193,8 +1193,13 @@ def test_grading_a_real_chapter_end_to_end(tmp_path):
     not run, and the feedback says so."""
     chapter = _chapter_named("ex-cooc-window")
     name = Path(chapter).name
+    root = tmp_path / "book-root"  # the book with this one chapter, whatever the state of the others
+    for rel in ("_config.yml", "book/references.bib", f"{chapter}.md", f"{chapter}.ipynb"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes((REPO_ROOT / rel).read_bytes())
+    (root / "_toc.yml").write_text(f"format: jb-book\nroot: book/intro\nchapters:\n  - file: {chapter}\n")
     course = tmp_path / "course"
-    build_course(REPO_ROOT, course)
+    build_course(root, course)
     bare_path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
                                 if Path(p).resolve() != Path(sys.executable).parent.resolve())
     _nbgrader(course, "generate_assignment", name, path=bare_path)
