@@ -28,18 +28,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 
-PEER = Path(__file__).resolve().parents[3] / "shared" / "peers" / "stanford-glove"
+from glove_lite.studies.c_tool import PEER, build_c_tool, run_c_tool, write_c_input  # noqa: F401
+
 C_TOOL_POINTS = (1, 2, 5, 15)  # the C tool's epochs whose losses are the targets
 
 
@@ -115,68 +114,6 @@ def run_ours(counts: Path, settings: dict, log=print) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-# ----------------------------------------------------------------------------- the C tool
-
-
-def build_c_tool(peer: Path, into: Path) -> Path | None:
-    """Build the C tool's unchanged source from ``peer`` into ``into``/build; None if there is no source."""
-    if not (peer / "src" / "glove.c").is_file():
-        return None
-    src = into / "stanford-glove"
-    shutil.copytree(peer, src)
-    subprocess.run(["make"], cwd=src, check=True, capture_output=True)
-    return src / "build"
-
-
-def write_c_input(X: sp.csr_matrix, words, counts, folder: Path) -> None:
-    """X as the C tool's binary records (int32 word, int32 context, float64 value, ids from 1) and its vocab file."""
-    rec = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
-    with open(folder / "cooc.bin", "wb") as fh:
-        for a in range(0, X.shape[0], 4096):
-            part = X[a:a + 4096].tocoo()
-            out = np.empty(part.nnz, rec)
-            out["i"], out["j"], out["x"] = part.row + a + 1, part.col + 1, part.data
-            out.tofile(fh)
-    with open(folder / "vocab.txt", "w", encoding="utf-8") as fh:
-        fh.writelines(f"{w} {n}\n" for w, n in zip(words, counts))
-
-
-def run_c_tool(build: Path, X: sp.csr_matrix, words, counts, epochs: int, folder: Path, threads: int = 2,
-               log=print, keep_last: bool = False) -> dict:
-    """Shuffle and train with the C tool; the exact loss of its vectors after every epoch against its seconds
-    (and, with ``keep_last``, its final vectors W + W~ as ``vectors``)."""
-    write_c_input(X, words, counts, folder)
-    start = time.perf_counter()
-    with open(folder / "cooc.bin", "rb") as fin, open(folder / "cooc.shuf.bin", "wb") as fout:
-        subprocess.run([str(build / "shuffle"), "-memory", "2.0", "-verbose", "0"], stdin=fin, stdout=fout, check=True,
-                       cwd=folder)
-    shuffle_s = time.perf_counter() - start
-    (folder / "cooc.bin").unlink()
-    cmd = [str(build / "glove"), "-input-file", "cooc.shuf.bin", "-vocab-file", "vocab.txt", "-save-file", "vec",
-           "-threads", str(threads), "-iter", str(epochs), "-vector-size", "100", "-x-max", "100", "-eta", "0.05",
-           "-binary", "1", "-checkpoint-every", "1", "-verbose", "2", "-seed", "1"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=folder, stderr=subprocess.PIPE, text=True)
-    seconds = []
-    for line in proc.stderr:
-        if "iter:" in line:
-            seconds.append(round(time.perf_counter() - start, 2))
-            log(f"    C tool epoch {len(seconds)}: {seconds[-1]:.1f} s")
-    if proc.wait():
-        return {"skipped": f"the C tool failed (exit {proc.returncode})"}
-    V, d = X.shape[0], 100
-    curve = []
-    for n, t in enumerate(seconds, start=1):
-        path = folder / f"vec.{n:03d}.bin"
-        W = np.fromfile(path, np.float64).reshape(2 * V, d + 1)
-        curve.append((t, exact_loss(X, (W[:V, :d], W[V:, :d], W[:V, d], W[V:, d]))))
-        path.unlink()
-    out = {"curve": curve, "shuffle_s": round(shuffle_s, 1), "threads": threads}
-    if keep_last:
-        out["vectors"] = (W[:V, :d] + W[V:, :d]).astype(np.float32)
-    return out
-
-
 # ----------------------------------------------------------------------------- the report
 
 
@@ -206,6 +143,16 @@ def report(runs: dict, c_tool: dict | None, print_=print) -> dict:
                           for name, r in row["runs"].items())
         print_(f"  to the C tool's loss after {point} epoch{'s' * (point > 1)} ({target:.4f}, its {c_s:.0f} s): {cells}")
     return table
+
+
+def corner_density_profile(X: sp.csr_matrix, points: int = 60) -> dict:
+    """The non-zeros of the corner X[:k, :k] at ``points`` values of k (log-spaced, from 64 to V), and the
+    density above which the planner's dense corner tiles cost less than sparse steps."""
+    from glove_lite.training.plan import CORNER_SECONDS_PER_CELL_D, SPARSE_SECONDS_PER_NNZ_D, corner_profile
+
+    profile = corner_profile(X)
+    k = np.unique(np.geomspace(64, X.shape[0], points).astype(np.int64))
+    return {"k": k.tolist(), "nnz": profile[k].tolist(), "break_even": CORNER_SECONDS_PER_CELL_D / SPARSE_SECONDS_PER_NNZ_D}
 
 
 def generated_counts(folder: Path, tokens: int) -> Path:
@@ -285,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_counts(counts, np.float32)
         X, V, nnz = loaded.X, len(loaded.vocab), loaded.X.nnz
         print(f"X: {V:,} words, {X.nnz:,} non-zeros ({X.nnz / V**2:.2%} dense)")
+        corner = corner_density_profile(X)
         c_tool = None
         build = build_c_tool(args.peer, tmp) if args.c_epochs else None
         if build is None:
@@ -304,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         from glove_lite.fileio import atomic_write
 
         with atomic_write(args.output, overwrite=True) as fh:
-            json.dump({"V": V, "nnz": nnz, "c_tool": c_tool, "runs": runs, "to_c_tool_loss": table, "book": book}, fh,
-                      indent=1)
+            json.dump({"V": V, "nnz": nnz, "corner_profile": corner, "c_tool": c_tool, "runs": runs,
+                       "to_c_tool_loss": table, "book": book}, fh, indent=1)
     return 0
 
 
