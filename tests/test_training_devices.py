@@ -60,7 +60,7 @@ def test_two_and_four_simulated_devices_equal_one_device():
         one = out[opt]["1"]["losses"]
         assert all(b < a for a, b in zip(one, one[1:])), one
         for N in ("2", "4"):
-            assert out[opt][N]["groups"] == 16
+            assert out[opt][N]["groups"] == 32
             assert out[opt][N]["max_diff"] < 1e-5, (opt, N, out[opt][N])
             np.testing.assert_allclose(out[opt][N]["losses"], one, rtol=1e-5)
     assert out["auto"] == "tiled" and out["all"] == 4

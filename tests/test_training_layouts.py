@@ -239,7 +239,7 @@ def test_the_plan_is_recorded_with_its_defaults_and_forced_choices_say_so(small_
     assert (sparse.learning_rate, sparse.batch_size, sparse.how) == (0.5, 1024, "forced")
     assert make_plan(X, TrainConfig(method="sparse", optimizer="adam")).learning_rate == 0.01
     assert make_plan(X, TrainConfig(method="sparse", learning_rate=0.3)).learning_rate == 0.3
-    assert make_plan(X, TrainConfig(method="tiled")).describe() == "tiled (as asked; 16 x 16 tiles on 1 device)"
+    assert make_plan(X, TrainConfig(method="tiled")).describe() == "tiled (as asked; 32 x 32 tiles on 1 device)"
 
 
 def test_x_dtype_is_float32_exactly_where_the_plan_reads_x_in_place():
