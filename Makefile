@@ -13,6 +13,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.glove-lite-installed
 CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
 NB ?= $(CHAPTERS)
+# Where the editions go: folders people work in (git and `make clean` leave them alone).
+STUDENT_DIR ?= student
+COURSE_DIR ?= course
 JUPYTER_BOOK_BUILD := $(BIN)/jupyter-book build . --warningiserror --keep-going --builder html
 
 # JAX on the CPU, silently; kernels started by nbval and nbconvert inherit this.
@@ -95,15 +98,25 @@ sweeps: $(STAMP) ## run the hyper-parameter sweeps
 semantic: $(STAMP) ## train the eras x seeds and controls of the semantic-change chapter
 	$(BIN)/python -m glove_lite.studies.semantic_change
 
-student: $(STAMP) ## write the student edition (solutions removed) into _build/student/
-	$(BIN)/python -m glove_lite.book.student
+# A rebuild never replaces a notebook someone edited: the new version goes to updates/.
+student: $(STAMP) ## write the student edition into student/ (solutions removed; your edits are kept)
+	$(BIN)/python -m glove_lite.book.edition --output $(STUDENT_DIR)
 
-course: $(STAMP) ## write the nbgrader course (one assignment per chapter) into _build/course/
-	$(BIN)/python -m glove_lite.book.student --course _build/course
+course: $(STAMP) ## write the nbgrader course into course/ (gradebook, submissions and your edits are kept)
+	$(BIN)/python -m glove_lite.book.course --output $(COURSE_DIR)
 
-clean: ## remove build outputs and caches (keeps .venv)
+# The editions hold people's work, so clean leaves them (and their checkpoints) alone; an
+# edition an older version wrote into _build/ is moved out first, never deleted.
+clean: ## remove build outputs and caches (keeps .venv, student/ and course/)
+	@for d in student course; do \
+	  if [ -d _build/$$d ]; then \
+	    dest=$$d; if [ -e "$$dest" ]; then dest=$$d-from-_build; fi; \
+	    mv -n _build/$$d "$$dest" && echo "kept _build/$$d (written by an older version) as $$dest/"; \
+	  fi; \
+	done
 	rm -rf _build .pytest_cache .hypothesis
-	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
+	find . \( -path ./$(VENV) -o -path ./$(STUDENT_DIR) -o -path ./$(COURSE_DIR) -o -path './student-from-_build' \
+	  -o -path './course-from-_build' \) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 
-distclean: clean ## also remove .venv
+distclean: clean ## also remove .venv (keeps student/ and course/)
 	rm -rf $(VENV) *.egg-info

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
-__all__ = ["weighting_fn", "weighted_pair_loss", "glove_loss", "dense_block_loss"]
+__all__ = ["weighting_fn", "weighted_pair_loss", "glove_loss", "loss_by_loop", "dense_block_loss"]
 
 
 
@@ -42,6 +43,21 @@ def glove_loss(
     """
     X_ij = jnp.asarray(X_ij)
     return weighted_pair_loss(params, cooc_i, cooc_j, weighting_fn(X_ij, xmax, alpha), jnp.log(X_ij))
+
+
+def loss_by_loop(params: Sequence[Array], cooc_i: Array, cooc_j: Array, X_ij: Array,
+                 xmax: float = 100.0, alpha: float = 0.75) -> float:
+    """The loss of :func:`glove_loss`, one pair at a time, in plain Python and NumPy (float64).
+
+    The definition written out with nothing to get wrong: the reference that the chapter
+    and the tests hold the vectorised loss to. Slow (a Python loop over the pairs).
+    """
+    W, W_tilde, b, b_tilde = (np.asarray(p, dtype=np.float64) for p in params)
+    total = 0.0
+    for i, j, x in zip(np.asarray(cooc_i), np.asarray(cooc_j), np.asarray(X_ij, dtype=np.float64)):
+        f = (x / xmax) ** alpha if x < xmax else 1.0
+        total += f * (W[i] @ W_tilde[j] + b[i] + b_tilde[j] - np.log(x)) ** 2
+    return float(total)
 
 
 def dense_block_loss(

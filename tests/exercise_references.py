@@ -23,6 +23,14 @@ def tokens_to_ids(tokens, index):
     return np.array([index[t] for t in tokens if t in index], dtype=np.int32)
 
 
+def total_weight(lengths, window_size):
+    total = 0.0
+    for n in lengths:
+        for d in range(1, window_size + 1):
+            total += 2 * max(int(n) - d, 0) / d
+    return total
+
+
 def cooc_window(documents, vocab_size, window_size):
     X = np.zeros((vocab_size, vocab_size))
     for ids in documents:
@@ -144,6 +152,7 @@ def word_change(vectors_a, words_a, vectors_b, words_b, word):
 REFERENCES = {
     "check_build_word_index": build_word_index,
     "check_tokens_to_ids": tokens_to_ids,
+    "check_total_weight": total_weight,
     "check_cooc_window": cooc_window,
     "check_cooc_float32": cooc_float32,
     "check_weighting_fn": weighting_fn,

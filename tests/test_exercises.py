@@ -20,7 +20,7 @@ import pytest
 
 import glove_lite.book.exercises as ex
 from glove_lite.book.exercises import CHECKS, CheckFailed
-from glove_lite.book.student import has_solution_markers, stub_solutions
+from glove_lite.book.convert import has_solution_markers, stub_solutions
 
 from exercise_references import REFERENCES
 from exercise_references_ch8 import CH8_WRONG_ANSWERS
@@ -157,6 +157,26 @@ def _cooc_loop(documents, V, window, weight=lambda d: 1.0 / d, stop=0, both=True
     return X
 
 
+def total_one_way(lengths, window):
+    return ref.total_weight(lengths, window) / 2
+
+
+def total_n_pairs(lengths, window):
+    return sum(2 * n / d for n in lengths for d in range(1, min(window, n - 1) + 1))
+
+
+def total_no_cap(lengths, window):
+    return sum(2 * (n - d) / d for n in lengths for d in range(1, window + 1))
+
+
+def total_unweighted(lengths, window):
+    return sum(2 * max(n - d, 0) for n in lengths for d in range(1, window + 1))
+
+
+def total_window_plus_one(lengths, window):
+    return ref.total_weight(lengths, window + 1)
+
+
 def cooc_window_plus_one(documents, V, window):
     return _cooc_loop(documents, V, window, stop=1)
 
@@ -217,6 +237,24 @@ def weighting_python_if(x, xmax=100.0, alpha=0.75):
     if x < xmax:
         return (x / xmax) ** alpha
     return 1.0
+
+
+def loss_outer(params, i, j, x):  # every word of the batch with every context
+    W, Wt, b, bt = params
+    return jnp.sum(ref.weighting_fn(x) * (W[i] @ Wt[j].T + b[i] + bt[j] - jnp.log(x)) ** 2)
+
+
+def cooc_zero_distance(documents, V, window):  # ids[:-0] is empty
+    X = np.zeros((V, V))
+    for ids in documents:
+        for d in range(window):
+            np.add.at(X, (ids[:-d], ids[d:]), 1.0 / (d + 1))
+            np.add.at(X, (ids[d:], ids[:-d]), 1.0 / (d + 1))
+    return X
+
+
+def cooc_weight_shifted(documents, V, window):
+    return _cooc_loop(documents, V, window, weight=lambda d: 1.0 / (d + 1))
 
 
 def loss_mean(params, i, j, x):
@@ -284,6 +322,29 @@ def init_same_key(key, V, dim):
 def init_no_dim(key, V, dim):
     k1, k2 = jax.random.split(key)
     return jax.random.uniform(k1, (V, dim)) - 0.5, jax.random.uniform(k2, (V, dim)) - 0.5, jnp.zeros(V), jnp.zeros(V)
+
+
+def init_normal(key, V, dim):
+    k1, k2 = jax.random.split(key)
+    return (jax.random.normal(k1, (V, dim)) * 0.5 / dim, jax.random.normal(k2, (V, dim)) * 0.5 / dim,
+            jnp.zeros(V), jnp.zeros(V))
+
+
+def init_unit_uniform(key, V, dim):
+    k1, k2 = jax.random.split(key)
+    return jax.random.uniform(k1, (V, dim)), jax.random.uniform(k2, (V, dim)), jnp.zeros(V), jnp.zeros(V)
+
+
+def init_twice_wide(key, V, dim):
+    k1, k2 = jax.random.split(key)
+    return ((jax.random.uniform(k1, (V, dim)) - 0.5) * 2 / dim, (jax.random.uniform(k2, (V, dim)) - 0.5) * 2 / dim,
+            jnp.zeros(V), jnp.zeros(V))
+
+
+def init_fixed_second_key(key, V, dim):
+    W = (jax.random.uniform(key, (V, dim)) - 0.5) / dim
+    W_tilde = (jax.random.uniform(jax.random.PRNGKey(42), (V, dim)) - 0.5) / dim
+    return W, W_tilde, jnp.zeros(V), jnp.zeros(V)
 
 
 def init_numpy_global(key, V, dim):
@@ -401,6 +462,17 @@ def shared_with_self(vectors_a, words_a, vectors_b, words_b, word, k):
     return len(top(vectors_a, words_a) & top(vectors_b, words_b))
 
 
+def shared_dot(vectors_a, words_a, vectors_b, words_b, word, k):
+    shared = sorted(set(words_a) & set(words_b) - {word})
+
+    def top(vectors, words):
+        index = {w: i for i, w in enumerate(words)}
+        sims = {w: float(vectors[index[w]] @ vectors[index[word]]) for w in shared}
+        return set(sorted(shared, key=lambda w: (-sims[w], w))[:k])
+
+    return len(top(vectors_a, words_a) & top(vectors_b, words_b))
+
+
 def shared_unrestricted(vectors_a, words_a, vectors_b, words_b, word, k):
     def top_k(vectors, words):
         unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -438,7 +510,14 @@ WRONG_ANSWERS = [
     ("check_build_word_index", vocab_ascending, "least frequent word comes first"),
     ("check_tokens_to_ids", ids_keep_oov, "drop out-of-vocabulary tokens"),
     ("check_tokens_to_ids", ids_float, "must be integers"),
+    ("check_total_weight", total_one_way, "count it twice"),
+    ("check_total_weight", total_n_pairs, "n - d pairs at distance d, not n"),
+    ("check_total_weight", total_no_cap, "stop at d = min(window_size, n - 1)"),
+    ("check_total_weight", total_unweighted, "weighs 1/d, not 1"),
+    ("check_total_weight", total_window_plus_one, "off by one: distances go from 1"),
     ("check_cooc_window", cooc_window_plus_one, "off by one in the window: you count pairs up to distance"),
+    ("check_cooc_window", cooc_zero_distance, "`ids[:-d]` is `ids[:0]`, an empty array"),
+    ("check_cooc_window", cooc_weight_shifted, "not 1/(d + 1)"),
     ("check_cooc_window", cooc_window_minus_one, "off by one in the window: you stop one short"),
     ("check_cooc_window", cooc_unweighted, "forgot the 1/d weighting"),
     ("check_cooc_window", cooc_one_way, "so X is symmetric"),
@@ -460,12 +539,17 @@ WRONG_ANSWERS = [
     ("check_glove_loss", loss_per_pair, "one value per pair"),
     ("check_glove_loss", loss_w_twice, "W_tilde[cooc_j], not W[cooc_j]"),
     ("check_glove_loss", loss_numpy, "jax.grad cannot differentiate"),
+    ("check_glove_loss", loss_outer, "`W[cooc_i] @ W_tilde[cooc_j].T` is the (n, n) matrix"),
     ("check_glove_grads", grads_no_two, "the derivative of r^2 is 2 r"),
     ("check_glove_grads", grads_fancy_add, "np.add.at"),
     ("check_glove_grads", grads_sign, "wrong sign"),
     ("check_init_params", init_same_key, "same key"),
     ("check_init_params", init_no_dim, "divide by dim"),
     ("check_init_params", init_numpy_global, "not from numpy's or Python's global generator"),
+    ("check_init_params", init_normal, "look normally distributed"),
+    ("check_init_params", init_unit_uniform, "subtract 0.5 and divide by dim"),
+    ("check_init_params", init_twice_wide, "twice too wide"),
+    ("check_init_params", init_fixed_second_key, "not from a fixed key"),
     ("check_adagrad_step", adagrad_before, "already includes this step's grad**2"),
     ("check_adagrad_step", adagrad_no_sqrt, "square root of the accumulated sum"),
     ("check_adagrad_step", adagrad_forgot_accum, "did not change"),
@@ -487,6 +571,7 @@ WRONG_ANSWERS = [
     ("check_fit_rotation", rotation_scipy, "calls `scipy.linalg.orthogonal_procrustes`"),
     ("check_shared_neighbours", shared_with_self, "leave the word itself out"),
     ("check_shared_neighbours", shared_unrestricted, "words both spaces have"),
+    ("check_shared_neighbours", shared_dot, "not the raw dot product"),
     ("check_shared_neighbours", shared_share, "that is the share"),
     ("check_word_change", change_unaligned, "without aligning"),
     ("check_word_change", change_raw_fit, "normalise the vectors to length 1"),
@@ -513,7 +598,7 @@ CHECK_CALL = re.compile(r"^\s*(check_\w+)\(", re.MULTILINE)
 
 
 def _chapter_paths() -> list[Path]:
-    from glove_lite.book.student import chapters
+    from glove_lite.book.convert import chapters
 
     return [REPO_ROOT / f"{c}.md" for c in chapters(REPO_ROOT)]
 
@@ -817,3 +902,150 @@ def test_rejection_leaves_no_profiler_behind():
 
     run_check("check_weighting_fn", weighting_via_library)
     assert sys.getprofile() is None
+
+
+# --------------------------------------------------------------------------- partial credit (issue 23, item 5)
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_reference_scores_all_points(check_name, hidden, capsys):
+    score = getattr(ex, check_name)(REFERENCES[check_name], hidden=hidden, points=2)
+    out, err = capsys.readouterr()
+    assert score == 2.0 and ": 2 of 2 points" in out and err == ""
+    assert "\u2718" not in out
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+@pytest.mark.parametrize("hidden", [False, True])
+def test_stub_scores_nothing(check_name, hidden, capsys):
+    assert getattr(ex, check_name)(_raising_stub, hidden=hidden, points=1) == 0.0
+    out = capsys.readouterr().out
+    assert ": 0 of 1 points" in out and "not implemented yet" in out
+    assert out.count("not implemented yet") == 1  # one line, not one per part
+
+
+@pytest.mark.parametrize("check_name, wrong, hint", WRONG_ANSWERS, ids=[w.__name__ for _, w, _ in WRONG_ANSWERS])
+def test_wrong_answer_scores_less_and_says_why(check_name, wrong, hint, capsys):
+    """Graded, a typical mistake loses points and the report names it (on stdout: nbgrader
+    gives no credit at all to a cell that writes to stderr)."""
+    score = getattr(ex, check_name)(wrong, points=2)
+    out, err = capsys.readouterr()
+    assert 0.0 <= score < 2.0 and hint in out and err == ""
+
+
+# (check, a partly right answer, its score out of 2): a mostly right student scores more than an empty one
+def spearman_no_tie_average(x, y):
+    return spearman_ordinal(x, y)
+
+
+def cooc_token_loop(documents, V, window):
+    """Right, but a Python loop over the tokens: too slow for the corpus."""
+    return _cooc_loop(documents, V, window)
+
+
+def glove_grads_one_half(params, i, j, x):
+    dW, dWt, db, dbt = ref.glove_grads(params, i, j, x)
+    return dW, dWt / 2, db, dbt
+
+
+PARTLY_RIGHT = [
+    ("check_build_word_index", vocab_unsorted_ties, 1.0),  # the words right, their order not
+    ("check_tokens_to_ids", ids_keep_oov, 1.0),  # known tokens right, unknown ones kept
+    ("check_total_weight", total_no_cap, 1.0),  # long documents right, short ones not
+    ("check_cooc_window", cooc_token_loop, 1.5),  # the matrix right, the speed not
+    ("check_cooc_float32", cooc_float64_cast, 1.0),  # the values right, the drift not
+    ("check_weighting_fn", weighting_defaults_only, 1.33),  # defaults and JAX arrays right
+    ("check_glove_loss", loss_numpy, 1.5),  # the value right, not differentiable
+    ("check_glove_grads", glove_grads_one_half, 1.5),  # three gradients of four
+    ("check_init_params", init_numpy_global, 1.33),  # shapes and range right, not from the key
+    ("check_adagrad_step", adagrad_forgot_accum, 1.0),  # the step right, the sum not returned
+    ("check_nearest_neighbors", lambda v, w, word, k: list(reversed(ref.nearest_neighbors(v, w, word, k))), 1.33),
+    ("check_analogy", analogy_direction, 0.67),  # never a query word, but the wrong direction
+    ("check_spearman", spearman_no_tie_average, 1.0),  # right without ties
+    ("check_similarity_score", similarity_dot, 1.0),  # the coverage right, rho not
+    ("check_fit_rotation", rotation_transposed, 0.67),  # orthogonal, but the transpose
+    ("check_sparse_adagrad_step", CH8_WRONG_ANSWERS[0][1], 0.67),  # untouched rows stay
+    ("check_dsgd_schedule", CH8_WRONG_ANSWERS[5][1], 1.33),  # rows kept, tiles once, columns clash
+]
+
+
+@pytest.mark.parametrize("check_name, answer, score", PARTLY_RIGHT, ids=[c for c, _, _ in PARTLY_RIGHT])
+def test_partly_right_answer_gets_partial_credit(check_name, answer, score, capsys):
+    assert getattr(ex, check_name)(answer, points=2) == score
+    out = capsys.readouterr().out
+    assert "\u2714" in out and "\u2718" in out
+
+
+def test_every_check_with_parts_has_a_partly_right_answer():
+    """The checks of exercises with parts (all but three) can give partial credit, and it is tested."""
+    single = {"check_shared_neighbours", "check_word_change"}  # one number per call: no parts to tell apart
+    assert {c for c, _, _ in PARTLY_RIGHT} == set(CHECKS) - single
+
+
+def test_student_code_writes_nothing_to_stderr_when_graded(capsys):
+    import warnings
+
+    def noisy_weighting(x, xmax=100.0, alpha=0.75):
+        warnings.warn("a warning from the student's code")
+        print("debug output", file=__import__("sys").stderr)
+        return ref.weighting_fn(x, xmax, alpha)
+
+    assert ex.check_weighting_fn(noisy_weighting, points=2) == 2.0
+    out, err = capsys.readouterr()
+    assert err == "" and "a warning from the student's code" in out and "debug output" in out
+
+
+# --------------------------------------------------------------------------- the hidden tests say what the visible ones say
+
+
+@pytest.mark.parametrize("check_name, wrong, hint", WRONG_ANSWERS, ids=[w.__name__ for _, w, _ in WRONG_ANSWERS])
+def test_hidden_tests_give_the_visible_hint(check_name, wrong, hint):
+    """The hidden cases name a mistake as the visible ones do (an off-by-one window was once
+    called a buffered update there)."""
+    message = run_check_hidden(check_name, wrong)
+    assert hint in message or hint in HIDDEN_HINT_EXCEPTIONS.get(wrong.__name__, ()), message
+
+
+def run_check_hidden(check_name: str, fn) -> str:
+    with pytest.raises(CheckFailed) as info:
+        getattr(ex, check_name)(fn, hidden=True)
+    return str(info.value)
+
+
+#: hints that quote the visible cases' numbers (the same mistake, another case's figures)
+HIDDEN_HINT_EXCEPTIONS: dict[str, tuple[str, ...]] = {
+    "cooc_wrong_shape": ("has shape (4, 4); expected",),
+}
+
+
+# --------------------------------------------------------------------------- answers of the wrong kind
+
+
+ODD_ANSWERS = [
+    ("text", lambda *a, **k: "0.5"),
+    ("a list of text", lambda *a, **k: ["a", "b", "c"]),
+    ("a dict", lambda *a, **k: {"a": "b"}),
+    ("None inside", lambda *a, **k: [None, None]),
+    ("NaN", lambda *a, **k: float("nan")),
+    ("an object", lambda *a, **k: object()),
+    ("four strings", lambda *a, **k: ("w", "x", "y", "z")),
+    ("complex numbers", lambda *a, **k: np.ones(3, dtype=complex)),
+]
+
+
+@pytest.mark.parametrize("check_name", sorted(CHECKS))
+@pytest.mark.parametrize("kind, answer", ODD_ANSWERS, ids=[k for k, _ in ODD_ANSWERS])
+def test_answer_of_the_wrong_kind_fails_with_a_message(check_name, kind, answer, capsys):
+    """Whatever a function returns, its check fails with CheckFailed (never a ValueError of its own),
+    and graded it scores 0."""
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed):
+            getattr(ex, check_name)(answer, hidden=hidden)
+    assert getattr(ex, check_name)(answer, points=1) == 0.0
+
+
+def test_speed_part_names_the_token_loop(capsys):
+    assert ex.check_cooc_window(cooc_token_loop, points=2) == 1.5
+    out = capsys.readouterr().out
+    assert "not over the tokens" in out and "\u2714 the matrix" in out

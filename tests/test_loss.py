@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax import enable_x64
 
-from glove_lite.loss import dense_block_loss, glove_loss, weighting_fn
+from glove_lite.loss import dense_block_loss, glove_loss, loss_by_loop, weighting_fn
 
 
 def numpy_loss(params, i, j, x, xmax=100.0, alpha=0.75):
@@ -42,6 +42,16 @@ def test_glove_loss_matches_numpy():
     with enable_x64():
         ours = float(glove_loss(tuple(jnp.asarray(p) for p in params), i, j, x))
     assert ours == pytest.approx(numpy_loss(params, i, j, x), rel=1e-10)
+
+
+@pytest.mark.parametrize("xmax, alpha", [(100.0, 0.75), (10.0, 0.5)])
+def test_loss_by_loop_is_the_formula(xmax, alpha):
+    """The library's loop (chapter 3's reference) is the formula, to float64 rounding."""
+    params, i, j, x = random_problem(np.random.default_rng(3))
+    assert loss_by_loop(params, i, j, x, xmax, alpha) == pytest.approx(numpy_loss(params, i, j, x, xmax, alpha), rel=1e-12)
+    with enable_x64():
+        vectorised = float(glove_loss(tuple(jnp.asarray(p) for p in params), i, j, x, xmax, alpha))
+    assert loss_by_loop(params, i, j, x, xmax, alpha) == pytest.approx(vectorised, rel=1e-10)
 
 
 def test_glove_loss_gradient_matches_finite_differences():

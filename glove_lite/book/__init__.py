@@ -5,7 +5,10 @@
 * :mod:`glove_lite.book.display`: :func:`show_source`, the library's code shown in a chapter;
 * :mod:`glove_lite.book.plotting`: plotly figures that follow the book's light and dark themes;
 * :mod:`glove_lite.book.exercises`: the exercises' self-checks;
-* :mod:`glove_lite.book.student`: the student edition and the nbgrader course.
+* :mod:`glove_lite.book.edition` and :mod:`glove_lite.book.course`: the student edition and
+  the nbgrader course, both made by :mod:`glove_lite.book.convert` (MyST rendered by
+  :mod:`glove_lite.book.myst`, written by :mod:`glove_lite.book.edition_folder` without
+  overwriting anyone's work); :mod:`glove_lite.book.grading`: what a graded run needs.
 
 The core library (``glove_lite`` without ``.book``) never imports this package.
 """

@@ -10,8 +10,10 @@ an off-by-one window, a forgotten 1/d...). The checks never show the reference c
 ✔ check_cooc_window: `my_cooc_window` passed all 9 tests.
 
 Every check takes ``hidden=True`` for the graders' hidden tests: the same diagnosis on
-other inputs (other seeds and sizes, edge cases), which the course edition runs in
-nbgrader's hidden-test cells (see ``glove_lite.book.student``). A check rejects the library's
+other inputs (other seeds and sizes, edge cases, properties the visible check leaves
+out), which the course runs in nbgrader's hidden-test cells (see ``glove_lite.book.course``),
+and ``points=P`` for a graded cell: every part of the check runs, one line per part is
+printed, and the cell's value is the partial credit (see ``_base.run_parts``). A check rejects the library's
 own function when the exercise asks the student to write it (:data:`ANSWERS`,
 :data:`REJECTED`), and :func:`show_signature` is what the student edition shows in place
 of such a function's source.
@@ -24,13 +26,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from glove_lite.book.exercises._answers import ANSWERS, REJECTED, forbidden
+from glove_lite.book.exercises._answers import ANSWERS, REJECTED, WRITTEN, forbidden
 from glove_lite.book.exercises._base import CheckFailed
 
 #: check name -> (submodule, chapter)
 CHECKS: dict[str, tuple[str, str]] = {
     "check_build_word_index": ("preprocessing", "01_preprocessing"),
     "check_tokens_to_ids": ("preprocessing", "01_preprocessing"),
+    "check_total_weight": ("cooccurrence", "02_cooccurrence"),
     "check_cooc_window": ("cooccurrence", "02_cooccurrence"),
     "check_cooc_float32": ("cooccurrence", "02_cooccurrence"),
     "check_weighting_fn": ("loss", "03_loss"),
@@ -49,7 +52,7 @@ CHECKS: dict[str, tuple[str, str]] = {
     "check_dsgd_schedule": ("scaling", "08_beyond_one_laptop"),
 }
 
-__all__ = ["CheckFailed", "CHECKS", "ANSWERS", "REJECTED", "forbidden", "show_signature", *CHECKS]
+__all__ = ["CheckFailed", "CHECKS", "ANSWERS", "REJECTED", "WRITTEN", "forbidden", "show_signature", *CHECKS]
 
 
 def __getattr__(name: str) -> Any:

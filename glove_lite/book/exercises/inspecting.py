@@ -7,7 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from glove_lite.book.exercises._answers import forbidden
-from glove_lite.book.exercises._base import CheckFailed, call_student, fn_name, passed
+from glove_lite.book.exercises._base import CheckFailed, Part, call_student, fn_name, remembered, run_parts
 
 
 def _toy_vectors(seed: int, n: int = 60, d: int = 6) -> tuple[np.ndarray, list[str]]:
@@ -42,45 +42,72 @@ def _as_words(out: Any, what: str) -> list[str]:
     return words
 
 
-def check_nearest_neighbors(fn: Callable[[np.ndarray, list[str], str, int], Any], *, hidden: bool = False) -> None:
+def check_nearest_neighbors(fn: Callable[[np.ndarray, list[str], str, int], Any], *, hidden: bool = False,
+                            points: float | None = None) -> float | None:
     """Check ``fn(vectors, words, word, k) -> [neighbour, ...]``.
 
     ``vectors`` is (n, d) with row i the vector of ``words[i]``; the answer lists the k
     words of highest cosine similarity to ``word``, most similar first, ``word`` itself
-    excluded (pairs (word, similarity) are accepted too). ``hidden=True`` runs the
-    graders' other cases.
+    excluded (pairs (word, similarity) are accepted too). Two parts: the right k words,
+    and their order. ``hidden=True`` runs the graders' other cases; ``points`` grades (see
+    :func:`run_parts`).
     """
     name = fn_name(fn, "nearest_neighbors")
-    trials = 0
+    cases = []
     for seed in (1040, 1041) if hidden else (40, 41):
         vectors, words = _toy_vectors(seed)
-        unit = _unit(vectors.astype(np.float64))
         for q, k in ((0, 3), (59, 12), (30, 2)) if hidden else ((3, 5), (17, 1), (42, 8)):
-            trials += 1
-            word = words[q]
-            call = f"{name}(vectors, words, {word!r}, k={k})"
-            got = _as_words(call_student(fn, name, vectors.copy(), list(words), word, k, call=call,
-                                         forbid=forbidden("check_nearest_neighbors")), f"the result of `{call}`")
-            want = _rank(unit @ unit[q], {q}, k, words)
-            if got == want:
+            cases.append((vectors, words, q, k))
+
+    def call(n: int) -> str:
+        _, words, q, k = cases[n]
+        return f"{name}(vectors, words, {words[q]!r}, k={k})"
+
+    def answer(n: int) -> list[str]:
+        vectors, words, q, k = cases[n]
+        return _as_words(call_student(fn, name, vectors.copy(), list(words), words[q], k, call=call(n),
+                                      forbid=forbidden("check_nearest_neighbors")), f"the result of `{call(n)}`")
+
+    answers = remembered(answer)
+
+    def reference(n: int) -> list[str]:
+        vectors, words, q, k = cases[n]
+        unit = _unit(vectors.astype(np.float64))
+        return _rank(unit @ unit[q], {q}, k, words)
+
+    def which_words() -> int:
+        for n, (vectors, words, q, k) in enumerate(cases):
+            got, want, word = answers(n), reference(n), words[q]
+            if sorted(got) == sorted(want):
                 continue
             if word in got:
-                raise CheckFailed(f"`{call}` lists {word!r} itself: a word is always its own nearest neighbour; leave it out.")
+                raise CheckFailed(f"`{call(n)}` lists {word!r} itself: a word is always its own nearest neighbour; leave it out.")
             if len(got) != k:
-                raise CheckFailed(f"`{call}` returned {len(got)} words; expected k={k}.")
-            if got == _rank(vectors @ vectors[q], {q}, k, words):
+                raise CheckFailed(f"`{call(n)}` returned {len(got)} words; expected k={k}.")
+            if sorted(got) == sorted(_rank(vectors @ vectors[q], {q}, k, words)):
                 raise CheckFailed(
-                    f"`{call}` ranks by the dot product, which favours long vectors (often frequent words): "
+                    f"`{call(n)}` ranks by the dot product, which favours long vectors (often frequent words): "
                     "rank by cosine similarity, the dot product of unit vectors."
                 )
-            if got == _rank(np.linalg.norm(vectors - vectors[q], axis=1), {q}, k, words, ascending=True):
-                raise CheckFailed(f"`{call}` ranks by Euclidean distance; rank by cosine similarity instead.")
-            if got == _rank(unit @ unit[q], {q}, k, words, ascending=True):
-                raise CheckFailed(f"`{call}` returns the least similar words: sort by decreasing similarity.")
-            if sorted(got) == sorted(want):
-                raise CheckFailed(f"`{call}` has the right words in the wrong order: most similar first.")
-            raise CheckFailed(f"`{call}` returned {got}; expected {want}.")
-    passed("check_nearest_neighbors", fn, trials, hidden)
+            if sorted(got) == sorted(_rank(np.linalg.norm(vectors - vectors[q], axis=1), {q}, k, words, ascending=True)):
+                raise CheckFailed(f"`{call(n)}` ranks by Euclidean distance; rank by cosine similarity instead.")
+            if sorted(got) == sorted(_rank(_unit(vectors.astype(np.float64)) @ _unit(vectors.astype(np.float64))[q], {q}, k, words, ascending=True)):
+                raise CheckFailed(f"`{call(n)}` returns the least similar words: sort by decreasing similarity.")
+            raise CheckFailed(f"`{call(n)}` returned {got}; expected {want}.")
+        return len(cases)
+
+    def order() -> int:
+        for n in range(len(cases)):
+            got, want = answers(n), reference(n)
+            if got != want:
+                raise CheckFailed(f"`{call(n)}` has the right words in the wrong order: most similar first.")
+        return len(cases)
+
+    words_part = "the k most cosine-similar words, the word itself left out"
+    return run_parts("check_nearest_neighbors", fn, [
+        Part(words_part, which_words, weight=2),
+        Part("most similar first", order, after=words_part),
+    ], hidden, points)
 
 
 def _analogy_variants(vectors: np.ndarray, a: int, b: int, c: int, words: list[str]) -> dict[str, str]:
@@ -96,47 +123,72 @@ def _analogy_variants(vectors: np.ndarray, a: int, b: int, c: int, words: list[s
     }
 
 
-def check_analogy(fn: Callable[[np.ndarray, list[str], str, str, str], Any], *, hidden: bool = False) -> None:
+def check_analogy(fn: Callable[[np.ndarray, list[str], str, str, str], Any], *, hidden: bool = False,
+                  points: float | None = None) -> float | None:
     """Check ``fn(vectors, words, a, b, c) -> d``: "a is to b as c is to d" by 3CosAdd.
 
     d is the word whose vector has the highest cosine similarity to
-    unit(b) - unit(a) + unit(c), among all words except a, b and c. ``hidden=True`` runs
-    the graders' other cases.
+    unit(b) - unit(a) + unit(c), among all words except a, b and c. Two parts: never a
+    query word, and the right answer. ``hidden=True`` runs the graders' other cases;
+    ``points`` grades (see :func:`run_parts`).
     """
     name = fn_name(fn, "analogy")
     rng = np.random.default_rng(1050 if hidden else 50)
-    answers, variants, calls = [], [], []
+    queries = []
     for seed in (1050, 1051) if hidden else (50, 51):
         vectors, words = _toy_vectors(seed)
         for _ in range(15):
             a, b, c = (int(t) for t in rng.choice(len(words), size=3, replace=False))
-            call = f"{name}(vectors, words, {words[a]!r}, {words[b]!r}, {words[c]!r})"
-            out = call_student(fn, name, vectors.copy(), list(words), words[a], words[b], words[c], call=call,
-                               forbid=forbidden("check_analogy"))
-            if isinstance(out, (list, tuple)) and len(out) == 1:  # [word] or [(word, similarity)]
-                out = out[0]
-            if isinstance(out, (list, tuple)) and len(out) == 2 and isinstance(out[0], str):  # (word, similarity)
-                out = out[0]
-            if not isinstance(out, str):
-                raise CheckFailed(f"`{call}` returned a {type(out).__name__}; expected the answer word (a string).")
+            queries.append((vectors, words, a, b, c))
+
+    def call(n: int) -> str:
+        _, words, a, b, c = queries[n]
+        return f"{name}(vectors, words, {words[a]!r}, {words[b]!r}, {words[c]!r})"
+
+    def answer(n: int) -> str:
+        vectors, words, a, b, c = queries[n]
+        out = call_student(fn, name, vectors.copy(), list(words), words[a], words[b], words[c], call=call(n),
+                           forbid=forbidden("check_analogy"))
+        if isinstance(out, (list, tuple)) and len(out) == 1:  # [word] or [(word, similarity)]
+            out = out[0]
+        if isinstance(out, (list, tuple)) and len(out) == 2 and isinstance(out[0], str):  # (word, similarity)
+            out = out[0]
+        if not isinstance(out, str):
+            raise CheckFailed(f"`{call(n)}` returned a {type(out).__name__}; expected the answer word (a string).")
+        if out not in words:
+            raise CheckFailed(f"`{call(n)}` returned {out!r}, which is not one of the words.")
+        return out
+
+    answers = remembered(answer)
+
+    def no_query_word() -> int:
+        for n, (vectors, words, a, b, c) in enumerate(queries):
+            out = answers(n)
             if out in (words[a], words[b], words[c]):
                 raise CheckFailed(
-                    f"`{call}` returned {out!r}, one of the query words. b - a + c usually stays closest to b or c, "
+                    f"`{call(n)}` returned {out!r}, one of the query words. b - a + c usually stays closest to b or c, "
                     "so a search that does not exclude a, b and c (like d2l's get_analogy) answers with a query word."
                 )
-            answers.append(out)
-            variants.append(_analogy_variants(vectors, a, b, c, words))
-            calls.append(call)
-    wrong = [k for k, (got, v) in enumerate(zip(answers, variants)) if got != v["reference"]]
-    if wrong:
+        return len(queries)
+
+    def right_answer() -> int:
+        got = [answers(n) for n in range(len(queries))]
+        variants = [_analogy_variants(vectors, a, b, c, words) for vectors, words, a, b, c in queries]
+        wrong = [k for k, (g, v) in enumerate(zip(got, variants)) if g != v["reference"]]
+        if not wrong:
+            return len(queries)
         hints = {
             "raw_query": "normalise the vectors before forming b - a + c (unit vectors, as 3CosAdd does); otherwise long vectors dominate the query.",
             "dot": "rank the candidates by cosine similarity (unit vectors), not by the raw dot product.",
             "direction": "the query is b - a + c (a is to b as c is to ?), not a - b + c.",
         }
-        for key, hint in hints.items():
-            if all(got == v[key] for got, v in zip(answers, variants)):
-                raise CheckFailed(f"`{calls[wrong[0]]}` returned {answers[wrong[0]]!r}, expected {variants[wrong[0]]['reference']!r}: {hint}")
         k = wrong[0]
-        raise CheckFailed(f"`{calls[k]}` returned {answers[k]!r}, expected {variants[k]['reference']!r}.")
-    passed("check_analogy", fn, len(answers), hidden)
+        for key, hint in hints.items():
+            if all(g == v[key] for g, v in zip(got, variants)):
+                raise CheckFailed(f"`{call(k)}` returned {got[k]!r}, expected {variants[k]['reference']!r}: {hint}")
+        raise CheckFailed(f"`{call(k)}` returned {got[k]!r}, expected {variants[k]['reference']!r}.")
+
+    return run_parts("check_analogy", fn, [
+        Part("never one of the query words", no_query_word),
+        Part("the 3CosAdd answer", right_answer, weight=2),
+    ], hidden, points)

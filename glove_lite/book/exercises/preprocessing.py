@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 
 from glove_lite.book.exercises._answers import forbidden
-from glove_lite.book.exercises._base import CheckFailed, as_array, call_student, fn_name, passed
+from glove_lite.book.exercises._base import CheckFailed, Part, as_array, call_student, fn_name, remembered, run_parts
 
 
 def _vocab_cases(hidden: bool = False) -> list[tuple[list[list[str]], int]]:
@@ -45,12 +45,12 @@ def _expected_words(docs: list[list[str]], min_count: int) -> list[str]:
 
 
 def _one_document_only(got: list[str], docs: list[list[str]], min_count: int) -> int | None:
-    """The index of the one document whose own vocabulary ``got`` is, if any."""
+    """The index of the one document whose own vocabulary ``got`` is (the same words), if any."""
     from glove_lite.errors import VocabularyError
 
     for k in range(len(docs) if len(docs) > 1 else 0):
         try:
-            if got == _expected_words(docs[k : k + 1], min_count):
+            if set(got) == set(_expected_words(docs[k : k + 1], min_count)):
                 return k
         except VocabularyError:
             continue
@@ -80,112 +80,168 @@ def _as_word_list(out: Any, name: str) -> list[str]:
     return list(out)
 
 
-def check_build_word_index(fn: Callable[[list[list[str]], int], Any], *, hidden: bool = False) -> None:
+def check_build_word_index(fn: Callable[[list[list[str]], int], Any], *, hidden: bool = False,
+                           points: float | None = None) -> float | None:
     """Check ``fn(documents, min_count) -> {word: id}``.
 
     Words seen at least ``min_count`` times over all documents get ids 0, 1, ... in order
     of decreasing count, ties in alphabetical order (a list of the words in id order is
-    accepted too). ``hidden=True`` runs the graders' other cases.
+    accepted too). Two parts: the words kept, and their order. ``hidden=True`` runs the
+    graders' other cases; ``points`` grades (see :func:`run_parts`).
     """
     name = fn_name(fn, "build_word_index")
     cases = _vocab_cases(hidden)
-    for docs, min_count in cases:
-        counts = Counter(t for d in docs for t in d)
-        call = f"{name}(documents, min_count={min_count})"
-        got = _as_word_list(call_student(fn, name, [list(d) for d in docs], min_count, call=call,
-                                         forbid=forbidden("check_build_word_index")), name)
-        want = _expected_words(docs, min_count)
+
+    def call(k: int) -> str:
+        return f"{name}(documents, min_count={cases[k][1]})"
+
+    def answer(k: int) -> list[str]:
+        docs, min_count = cases[k]
+        out = call_student(fn, name, [list(d) for d in docs], min_count, call=call(k),
+                           forbid=forbidden("check_build_word_index"))
+        got = _as_word_list(out, name)
         if len(set(got)) != len(got):
             dup = next(w for w, c in Counter(got).items() if c > 1)
-            raise CheckFailed(f"`{call}` lists {dup!r} more than once; each word must get exactly one id.")
+            raise CheckFailed(f"`{call(k)}` lists {dup!r} more than once; each word must get exactly one id.")
+        return got
+
+    answers = remembered(answer)
+
+    def words_kept() -> int:
+        got_all = [answers(k) for k in range(len(cases))]
+        wrong = []
+        for k, (docs, min_count) in enumerate(cases):
+            counts = Counter(t for d in docs for t in d)
+            unknown = sorted(w for w in got_all[k] if w not in counts)
+            if unknown:
+                raise CheckFailed(f"`{call(k)}` returned {unknown[0]!r}, which is not a word of the documents.")
+            if set(got_all[k]) != set(_expected_words(docs, min_count)):
+                wrong.append(k)
+        if not wrong:
+            return len(cases)
+
+        def kept_by(k: int, keep: Callable[[int, int], bool]) -> bool:
+            docs, min_count = cases[k]
+            counts = Counter(t for d in docs for t in d)
+            return set(got_all[k]) == {w for w, c in counts.items() if keep(c, min_count)}
+
+        # A mistake is named when it explains every case that came out wrong (one case alone
+        # can fit two: the words of one document may be those seen more than min_count times).
+        k = wrong[0]
+        docs, min_count = cases[k]
+        counts = Counter(t for d in docs for t in d)
+        got, want = got_all[k], _expected_words(docs, min_count)
+        if all(kept_by(j, lambda c, m: c > m) for j in wrong):
+            lost = sorted(set(want) - set(got), key=lambda w: (counts[w], w))
+            raise CheckFailed(
+                f"`{call(k)}` drops {lost[0]!r}, seen exactly min_count={min_count} times: off by one, "
+                "keep words seen at least min_count times (>=, not >)."
+            )
+        if all(kept_by(j, lambda c, m: c >= m - 1) for j in wrong):
+            low = sorted(set(got) - set(want), key=lambda w: (counts[w], w))
+            raise CheckFailed(
+                f"`{call(k)}` keeps {low[0]!r}, seen {counts[low[0]]} times: off by one, a word must be seen "
+                f"at least min_count={min_count} times (>=)."
+            )
+        if all(_one_document_only(got_all[j], *cases[j]) is not None for j in wrong):
+            only = _one_document_only(got, docs, min_count)
+            which = "the last document" if only == len(docs) - 1 else f"document {only}"
+            raise CheckFailed(f"`{call(k)}` counts the words of {which} only: count them over all documents.")
         extra, missing = set(got) - set(want), set(want) - set(got)
         if extra:
-            unknown = sorted(w for w in extra if w not in counts)
-            if unknown:
-                raise CheckFailed(f"`{call}` returned {unknown[0]!r}, which is not a word of the documents.")
             low = sorted(extra, key=lambda w: (counts[w], w))
-            if all(counts[w] == min_count - 1 for w in low):
-                raise CheckFailed(
-                    f"`{call}` keeps {low[0]!r}, seen {counts[low[0]]} times: off by one, a word must be seen "
-                    f"at least min_count={min_count} times (>=)."
-                )
             raise CheckFailed(
-                f"`{call}` keeps {low[0]!r}, seen only {counts[low[0]]} times; drop words seen fewer than "
+                f"`{call(k)}` keeps {low[0]!r}, seen only {counts[low[0]]} times; drop words seen fewer than "
                 f"min_count={min_count} times."
             )
-        # One document counted alone is diagnosed first: it also drops words seen exactly
-        # min_count times overall, which would otherwise read as the off-by-one below.
-        only = _one_document_only(got, docs, min_count) if got != want else None
-        if only is not None:
-            which = "the last document" if only == len(docs) - 1 else f"document {only}"
-            raise CheckFailed(f"`{call}` counts the words of {which} only: count them over all documents.")
-        if missing:
-            lost = sorted(missing, key=lambda w: (counts[w], w))
-            if all(counts[w] == min_count for w in lost):
-                raise CheckFailed(
-                    f"`{call}` drops {lost[0]!r}, seen exactly min_count={min_count} times: off by one, "
-                    "keep words seen at least min_count times (>=, not >)."
-                )
-            raise CheckFailed(
-                f"`{call}` is missing {lost[0]!r}, seen {counts[lost[0]]} times (min_count={min_count}). "
-                "Count the words over all documents, not one."
-            )
-        if got != want:
+        lost = sorted(missing, key=lambda w: (counts[w], w))
+        raise CheckFailed(
+            f"`{call(k)}` is missing {lost[0]!r}, seen {counts[lost[0]]} times (min_count={min_count}). "
+            "Count the words over all documents, not one."
+        )
+
+    def order() -> int:
+        for k, (docs, min_count) in enumerate(cases):
+            counts = Counter(t for d in docs for t in d)
+            want = _expected_words(docs, min_count)
+            shared = set(want)
+            got = [w for w in answers(k) if w in shared]  # the order of the words both lists have
+            if 2 * len(got) < len(want):
+                raise CheckFailed(f"`{call(k)}` has too few of the right words ({len(got)} of {len(want)}) to judge their order.")
+            want = [w for w in want if w in set(got)]
+            if got == want:
+                continue
             ascending = [counts[w] for w in got] == sorted(counts[w] for w in got)
             if got == list(reversed(want)) or (ascending and len({counts[w] for w in got}) > 1):
-                raise CheckFailed(f"`{call}`: the least frequent word comes first; the most frequent word must get id 0.")
+                raise CheckFailed(f"`{call(k)}`: the least frequent word comes first; the most frequent word must get id 0.")
+            i = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
             by_count = [counts[w] for w in got] == sorted((counts[w] for w in got), reverse=True)
             if by_count:
-                k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
                 raise CheckFailed(
-                    f"`{call}`: words with equal counts must be in alphabetical order (the order must not depend "
-                    f"on the order of the text): id {k} is {got[k]!r} but should be {want[k]!r}, both seen "
-                    f"{counts[want[k]]} times."
+                    f"`{call(k)}`: words with equal counts must be in alphabetical order (the order must not depend "
+                    f"on the order of the text): {got[i]!r} comes before {want[i]!r}, both seen {counts[want[i]]} times."
                 )
-            k = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
             raise CheckFailed(
-                f"`{call}`: id {k} is {got[k]!r} (seen {counts[got[k]]} times) but should be {want[k]!r} "
-                f"(seen {counts[want[k]]} times): sort by decreasing count."
+                f"`{call(k)}`: {got[i]!r} (seen {counts[got[i]]} times) comes where {want[i]!r} "
+                f"(seen {counts[want[i]]} times) should: sort by decreasing count."
             )
-    passed("check_build_word_index", fn, len(cases), hidden)
+        return len(cases)
+
+    return run_parts("check_build_word_index", fn, [
+        Part("the words kept (seen at least min_count times over all documents)", words_kept),
+        Part("their ids (most frequent first, ties alphabetical)", order),
+    ], hidden, points)
 
 
-def check_tokens_to_ids(fn: Callable[[list[str], dict[str, int]], Any], *, hidden: bool = False) -> None:
+def check_tokens_to_ids(fn: Callable[[list[str], dict[str, int]], Any], *, hidden: bool = False,
+                        points: float | None = None) -> float | None:
     """Check ``fn(tokens, index) -> ids``: a 1-D integer array, out-of-vocabulary tokens dropped.
 
-    ``hidden=True`` runs the graders' other cases (only unknown tokens, other vocabularies).
+    Two parts: known tokens become their ids, in order; unknown tokens are dropped.
+    ``hidden=True`` runs the graders' other cases (only unknown tokens, other
+    vocabularies); ``points`` grades (see :func:`run_parts`).
     """
     name = fn_name(fn, "tokens_to_ids")
     if hidden:
         index = {"peace": 0, ",": 1, "war": 2, "and": 3, "tariff": 4, "union": 5, "treaty": 6}
         oov = ["Peace", "wars", "zebra", "<unk>"]
-        cases = [["zebra", "wars"], ["peace", ",", "war", "and", "Peace"], ["<unk>", "union", "<unk>"]]
+        known_cases = [["peace", ",", "war", "and"], ["treaty", "treaty", "union"], []]
+        oov_cases = [["zebra", "wars"], ["peace", ",", "war", "and", "Peace"], ["<unk>", "union", "<unk>"]]
         rng = np.random.default_rng(1001)
     else:
         index = {"the": 0, "union": 1, "is": 2, "strong": 3, "people": 4}
         oov = ["zebra", "quux", "The"]
-        cases = [["the", "union", "is", "strong"], ["the", "zebra", "union", "quux", "is", "The"], []]
+        known_cases = [["the", "union", "is", "strong"], ["people", "the", "people"], []]
+        oov_cases = [["the", "zebra", "union", "quux", "is", "The"], ["zebra"]]
         rng = np.random.default_rng(1)
+    known_cases += [[list(index)[k] for k in rng.integers(0, len(index), size=30)]]
     pool = list(index) + oov
-    cases += [[pool[k] for k in rng.integers(0, len(pool), size=30)] for _ in range(3)]
-    for tokens in cases:
-        call = f"{name}({tokens!r}, index)" if len(tokens) <= 6 else f"{name}(tokens, index)"
-        out = call_student(fn, name, list(tokens), dict(index), call=call, forbid=forbidden("check_tokens_to_ids"))
-        got = as_array(out, f"the result of `{call}`")
-        want = np.array([index[t] for t in tokens if t in index], dtype=np.int32)
-        if got.ndim != 1:
-            raise CheckFailed(f"`{call}` returned an array of shape {got.shape}; expected a 1-D array of ids.")
-        if got.size == len(tokens) and want.size < len(tokens):
-            bad = next(t for t in tokens if t not in index)
-            raise CheckFailed(
-                f"`{call}` returned {got.size} ids for {len(tokens)} tokens, but {bad!r} is not in the vocabulary: "
-                "drop out-of-vocabulary tokens (as the reference C tool does) instead of giving them an id."
-            )
-        if got.size and not np.issubdtype(got.dtype, np.integer):
-            raise CheckFailed(f"`{call}` returned {got.dtype} values; ids must be integers (e.g. dtype=np.int32).")
-        if got.shape != want.shape or not np.array_equal(got, want):
-            raise CheckFailed(
-                f"`{call}` returned {got.tolist()[:12]}; expected {want.tolist()[:12]} "
-                "(each known token's id from `index`, in the order of the tokens)."
-            )
-    passed("check_tokens_to_ids", fn, len(cases), hidden)
+    oov_cases += [[pool[k] for k in rng.integers(0, len(pool), size=30)] for _ in range(2)]
+
+    def run(cases: list[list[str]]) -> int:
+        for tokens in cases:
+            call = f"{name}({tokens!r}, index)" if len(tokens) <= 6 else f"{name}(tokens, index)"
+            out = call_student(fn, name, list(tokens), dict(index), call=call, forbid=forbidden("check_tokens_to_ids"))
+            got = as_array(out, f"the result of `{call}`")
+            want = np.array([index[t] for t in tokens if t in index], dtype=np.int32)
+            if got.ndim != 1:
+                raise CheckFailed(f"`{call}` returned an array of shape {got.shape}; expected a 1-D array of ids.")
+            if got.size == len(tokens) and want.size < len(tokens):
+                bad = next(t for t in tokens if t not in index)
+                raise CheckFailed(
+                    f"`{call}` returned {got.size} ids for {len(tokens)} tokens, but {bad!r} is not in the vocabulary: "
+                    "drop out-of-vocabulary tokens (as the reference C tool does) instead of giving them an id."
+                )
+            if got.size and not np.issubdtype(got.dtype, np.integer):
+                raise CheckFailed(f"`{call}` returned {got.dtype} values; ids must be integers (e.g. dtype=np.int32).")
+            if got.shape != want.shape or not np.array_equal(got, want):
+                raise CheckFailed(
+                    f"`{call}` returned {got.tolist()[:12]}; expected {want.tolist()[:12]} "
+                    "(each known token's id from `index`, in the order of the tokens)."
+                )
+        return len(cases)
+
+    return run_parts("check_tokens_to_ids", fn, [
+        Part("known tokens become their ids, in order", lambda: run(known_cases)),
+        Part("unknown tokens are dropped", lambda: run(oov_cases)),
+    ], hidden, points)
