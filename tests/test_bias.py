@@ -1,6 +1,7 @@
 """glove_lite.bias: the WEAT effect size and permutation test against a plain, loop-by-loop reference."""
 
 import itertools
+import json
 import math
 import statistics
 
@@ -166,3 +167,26 @@ def test_result_is_a_plain_record():
     result = weat_test(space(), *SETS)
     assert isinstance(result, WeatResult)
     assert 0 < result.p_value <= 1 and result.partitions == math.comb(8, 4)
+
+
+# ----------------------------------------------------------------------------- make bias --quick
+
+
+def test_quick_study_writes_every_test_for_every_seed(tmp_path):
+    from glove_lite.studies import bias as study
+
+    path = tmp_path / "bias.json"
+    assert study.main(["--quick", "--no-progress", "--output", str(path)]) == 0
+    result = json.loads(path.read_text(encoding="utf-8"))
+    assert result["quick"] is True and [t["name"] for t in result["tests"]] == [s.name for s in study.TESTS]
+    for test, spec in zip(result["tests"], study.TESTS):
+        for key, (label, words) in zip("XYAB", (spec.X, spec.Y, spec.A, spec.B)):
+            assert test[key]["label"] == label
+            assert sorted(test[key]["words"] + test[key]["missing"]) == sorted(words)  # nothing replaced or lost
+        assert [run["seed"] for run in test["runs"]] == list(study.QUICK.seeds)
+        for run in test["runs"]:
+            if run["effect_size"] is None:  # a decade of addresses lacks words of some lists
+                assert "expected" in run["error"]
+            else:
+                assert 0 < run["p_value"] <= 1 and math.isfinite(run["effect_size"])
+    assert any(run["effect_size"] is not None for test in result["tests"] for run in test["runs"])
