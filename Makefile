@@ -22,7 +22,7 @@ JUPYTER_BOOK_BUILD := $(BIN)/jupyter-book build . --warningiserror --keep-going 
 export JAX_PLATFORMS := cpu
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test unit nbval nbval-other-isa browser chromium lab sync execute clean distclean bench sweeps semantic student course
+.PHONY: help venv book test unit nbval nbval-other-isa browser chromium lab sync execute clean distclean bench sweeps semantic bias student course
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -97,6 +97,9 @@ sweeps: $(STAMP) ## run the hyper-parameter sweeps
 
 semantic: $(STAMP) ## train the eras x seeds and controls of the semantic-change chapter
 	$(BIN)/python -m glove_lite.studies.semantic_change
+
+bias: $(STAMP) ## WEAT bias tests of the book's vectors over five seeds (book/data/bias.json)
+	$(BIN)/python -m glove_lite.studies.bias
 
 # A rebuild never replaces a notebook someone edited: the new version goes to updates/.
 student: $(STAMP) ## write the student edition into student/ (solutions removed; your edits are kept)

@@ -1,7 +1,7 @@
 """glove-lite: GloVe word vectors in JAX, a module per stage of the pipeline.
 
 corpus -> preprocess (tokens, vocabulary) -> cooccur / counts (X) -> loss -> training -> vectors,
-then evaluate, baselines, align and pretrained beside them; pipeline chains the stages and cli is
+then evaluate, baselines, align, bias (WEAT) and pretrained beside them; pipeline chains the stages and cli is
 the ``glove-lite`` command. ``glove_lite.book`` (what the chapters use) and ``glove_lite.studies``
 (benchmarks) sit on top; nothing here imports them.
 
@@ -30,7 +30,7 @@ _EXPORTS = {
     "train_glove": "training", "STRATEGIES": "training", "OPTIMIZERS": "training",
     "WordVectors": "vectors",
     "evaluate_vectors": "evaluate", "word_similarity": "evaluate", "analogies": "evaluate",
-    "load_pretrained": "pretrained",
+    "load_pretrained": "pretrained", "weat_test": "bias",
     "train_vectors": "pipeline",
 }
 

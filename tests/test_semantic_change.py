@@ -277,6 +277,64 @@ def test_projection_2d_is_pca_with_fixed_signs():
     np.testing.assert_allclose(sc.projection_2d(-points, anchor=4), xy, atol=1e-10)
 
 
+# ----------------------------------------------------------------------------- the frequency-matched null
+
+
+def test_frequency_peers_against_brute_force():
+    rng = np.random.default_rng(0)
+    log_count = np.round(rng.uniform(1, 3, size=30), 1)  # rounded: many ties
+    peers = sc.frequency_peers(log_count, 5)
+    for i in range(30):
+        others = sorted((j for j in range(30) if j != i), key=lambda j: (abs(log_count[i] - log_count[j]), j))
+        assert peers[i].tolist() == others[:5]
+    with pytest.raises(GloveLiteError, match="n_peers=30"):
+        sc.frequency_peers(log_count, 30)
+
+
+def test_matched_null_against_a_plain_loop():
+    rng = np.random.default_rng(1)
+    scores = rng.uniform(size=(3, 25))
+    scores[:, 7] += 1.0  # one word changes far more than any other, in every run
+    scores[1, 3] = np.nan  # a word missing from one run
+    peers = sc.frequency_peers(np.arange(25) / 10, 6)
+    out = sc.matched_null(scores, peers, share=0.95)
+    for r in range(3):
+        for i in range(25):
+            ps = [scores[r, j] for j in peers[i] if np.isfinite(scores[r, j])]
+            expected = sum(p < scores[r, i] for p in ps) / len(ps) if np.isfinite(scores[r, i]) else np.nan
+            np.testing.assert_equal(out["share_below"][r, i], expected)
+    for i in range(25):
+        excess = np.nanmean([scores[r, i] - np.nanmean(scores[r, peers[i]]) for r in range(3)])
+        assert out["excess"][i] == pytest.approx(excess)
+    assert out["stands_out"][7] and not out["stands_out"][3]
+    assert out["stands_out"].tolist() == [bool(np.all(out["share_below"][:, i] >= 0.95)) for i in range(25)]
+
+
+def test_held_out_alignment_rotation_against_a_distortion():
+    base = random_vectors(n=120, d=6, seed=2)
+    q = ortho_group.rvs(6, random_state=3)
+    turned = rotated_copy(base, q)
+    exact = sc.held_out_alignment(base, turned, base.words)
+    assert exact["rotation"] < 1e-9 and exact["linear"] < 1e-9  # a rotation: both maps recover it
+    stretch = np.diag([3.0, 1, 1, 1, 1, 0.3]) @ q  # not a rotation: only a linear map can undo it
+    stretched = WordVectors(base.words, (np.asarray(base.vectors, np.float64) @ stretch).astype(np.float32))
+    bent = sc.held_out_alignment(base, stretched, base.words)
+    assert bent["linear"] < bent["rotation"] / 4  # the rows are unit length: a linear fit is close, not exact
+    with pytest.raises(GloveLiteError, match="at least 12"):
+        sc.held_out_alignment(base, turned, base.words[:8])
+
+
+def test_corpus_profile_counts_every_token_once():
+    docs = [Document("War and peace. War!", "a", 1791, "A"), Document("Peace, at last.", "b", 1805, "B"),
+            Document("The war is over.", "c", 1799, "A")]
+    profile = sc.corpus_profile(docs, ("war", "peace", "nuclear"))
+    from glove_lite.preprocess import tokenize_documents
+
+    assert sum(profile["decade_tokens"].values()) == tokenize_documents(docs).n_tokens
+    assert set(profile["decade_tokens"]) == {"1790s", "1800s"}
+    assert profile["first_year"] == {"war": 1791, "peace": 1791, "nuclear": None}
+
+
 # ----------------------------------------------------------------------------- make semantic --quick
 
 
@@ -308,6 +366,14 @@ def test_quick_study_writes_consistent_results(quick_result):
     # Two seeds of the same era: unaligned distances are large, aligned ones small.
     demo = r["alignment_demo"]
     assert min(demo["unaligned"]) > max(demo["aligned"])
+    assert len(demo["held_out"]) == len(plan.eras) and all(h["linear_in_sample"] <= h["rotation_in_sample"] + 1e-6
+                                                            for h in demo["held_out"])
+    for key in ("matched", "matched_control"):
+        assert all(len(v) == n for v in w[key].values())
+        assert all(0 <= x <= 1 for x in w[key]["share_below_min"] if x is not None)
+        assert [bool(x is not None and x >= plan.matched_share) for x in w[key]["share_below_min"]] == w[key]["stands_out"]
+    assert sum(r["corpus"]["decade_tokens"].values()) >= sum(e["tokens"] for e in r["eras"])
+    assert set(r["corpus"]["first_year"]) == set(plan.words)
     assert set(r["neighbours"]) == set(plan.words)
     for word, t in r["trajectories"].items():
         assert len(t["points"]) == len(t["eras"]) == len(t["neighbours"]) == len(t["neighbour_points"])

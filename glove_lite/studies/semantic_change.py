@@ -11,7 +11,11 @@ Small corpora make vectors unstable (Antoniak & Mimno 2018), so every score here
 computed for several seeds, and compared with a **control** in which the documents are
 shuffled across eras (Dubossarsky et al. 2017): the "eras" of the control differ only by
 chance, so whatever change it shows is noise. A word's change counts only when every seed's
-score exceeds every shuffle's.
+score exceeds every shuffle's. That control mostly tests that the eras differ: style and topics
+changed for every word. A second, **frequency-matched** null compares each word with the scored
+words closest to it in frequency (noise depends on frequency): a word stands out against its
+peers when, in every seed, its change exceeds that of at least 95 % of them. Applied to the
+shuffled control, the same rule says how many words noise alone flags.
 
 Vocabulary policy (explicit, recorded in the results): each era is trained on its own
 vocabulary (``min_count`` in that era); two eras are aligned on every word both keep;
@@ -40,7 +44,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from glove_lite.align import align, change_scores, cosine_distances, neighbour_overlap, unit_rows
+from glove_lite.align import (align, change_scores, cosine_distances, neighbour_overlap, procrustes_rotation,
+                             shared_words, unit_rows)
 from glove_lite.errors import GloveLiteError
 from glove_lite.fileio import atomic_write
 from glove_lite.studies import book_data_path
@@ -102,6 +107,22 @@ def shuffled_eras(by_era: Sequence[Sequence], seed: int) -> list[list]:
     return [[docs[i] for i in sorted(part.tolist())] for part in np.split(order, cuts)]
 
 
+def corpus_profile(documents: Sequence, words: Sequence[str]) -> dict[str, Any]:
+    """Tokens per decade (punctuation included), and the year each of ``words`` first occurs (None: never)."""
+    from glove_lite.preprocess import tokenize_documents
+
+    tokens = tokenize_documents(documents)
+    decades: Counter = Counter()
+    first: dict[str, int | None] = {w: None for w in words}
+    position = {t: i for i, t in enumerate(tokens.types)}
+    wanted = {position[w]: w for w in words if w in position}
+    for doc, ids in sorted(zip(documents, tokens.docs), key=lambda pair: pair[0].year):
+        decades[doc.year // 10 * 10] += int(ids.size)
+        for i in set(ids.tolist()) & set(wanted):
+            first[wanted[i]] = first[wanted[i]] or doc.year
+    return {"decade_tokens": {f"{d}s": n for d, n in sorted(decades.items())}, "first_year": first}
+
+
 def era_counts(documents: Sequence) -> Counter:
     """Token counts of some documents (from the pipeline's token cache)."""
     from glove_lite.preprocess import tokenize_documents
@@ -146,6 +167,67 @@ def stands_out(real: np.ndarray, control: np.ndarray) -> np.ndarray:
         return ok & (np.min(real, axis=0) > np.max(control, axis=0))
 
 
+def frequency_peers(log_count: np.ndarray, n_peers: int) -> np.ndarray:
+    """For each word (n,), the indices (n, n_peers) of the words closest to it in log frequency, itself
+    excluded; ties go to the lower index."""
+    log_count = np.asarray(log_count, dtype=np.float64)
+    n = len(log_count)
+    if not 1 <= n_peers < n:
+        raise GloveLiteError(f"n_peers={n_peers}; expected 1 <= n_peers < {n} (the number of scored words)")
+    gaps = np.abs(log_count[:, None] - log_count[None, :])
+    np.fill_diagonal(gaps, np.inf)
+    return np.argsort(gaps, axis=1, kind="stable")[:, :n_peers]
+
+
+def matched_null(scores: np.ndarray, peers: np.ndarray, share: float = 0.95) -> dict[str, np.ndarray]:
+    """The frequency-matched null for scores (runs, n): each word against its ``peers`` (n, k), run by run.
+
+    Returns ``share_below`` (runs, n), the share of its peers whose score in that run is lower than the
+    word's; ``stands_out`` (n,), True when that share is at least ``share`` in every run; and ``excess``
+    (n,), the word's score minus its peers' mean, averaged over runs. NaN scores (a word missing from a
+    run) are left out of a word's peers, and a word with a NaN score never stands out.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    peer_scores = scores[:, peers]  # (runs, n, k)
+    mine = scores[:, :, None]
+    valid = np.isfinite(peer_scores)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        share_below = np.sum((peer_scores < mine) & valid, axis=2) / np.sum(valid, axis=2)
+        excess = np.nanmean(scores - np.nanmean(peer_scores, axis=2), axis=0)
+    share_below = np.where(np.isfinite(scores), share_below, np.nan)
+    with np.errstate(invalid="ignore"):
+        stands = np.all(share_below >= share, axis=0) & np.all(np.isfinite(share_below), axis=0)
+    return {"share_below": share_below, "stands_out": stands, "excess": excess}
+
+
+def held_out_alignment(base: WordVectors, other: WordVectors, words: Sequence[str]) -> dict[str, float]:
+    """How well a rotation, and a general linear map, carry ``other`` onto ``base`` on words they were not fitted on.
+
+    Both maps are fitted on the length-normalised vectors of every other word of ``words`` (alphabetical
+    order: the 1st, 3rd, ...) and scored on the rest by the mean cosine distance. If the two runs differed by a
+    rotation plus noise, a linear map (d^2 free numbers instead of d(d-1)/2) could not do much better.
+    """
+    ordered = sorted(words)
+    fit, held = ordered[0::2], ordered[1::2]
+    if len(fit) < base.dim or not held:
+        raise GloveLiteError(f"{len(ordered)} words; expected at least {2 * base.dim} to fit a linear map on half of them")
+
+    def rows(wv: WordVectors, ws: Sequence[str]) -> np.ndarray:
+        return unit_rows(np.asarray(wv.vectors, dtype=np.float64)[[wv.index[w] for w in ws]])
+
+    src_fit, dst_fit, src_held, dst_held = rows(other, fit), rows(base, fit), rows(other, held), rows(base, held)
+    rotation = procrustes_rotation(src_fit, dst_fit)
+    linear = np.linalg.lstsq(src_fit, dst_fit, rcond=None)[0]
+
+    def distance(mapped: np.ndarray) -> float:
+        return float(np.mean(1.0 - np.sum(unit_rows(mapped) * dst_held, axis=1)))
+
+    return {"rotation": distance(src_held @ rotation), "linear": distance(src_held @ linear),
+            "rotation_in_sample": float(np.mean(1.0 - np.sum(unit_rows(src_fit @ rotation) * dst_fit, axis=1))),
+            "linear_in_sample": float(np.mean(1.0 - np.sum(unit_rows(src_fit @ linear) * dst_fit, axis=1)))}
+
+
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rank correlation over the pairs where both are finite."""
     from scipy.stats import spearmanr
@@ -171,6 +253,8 @@ class StudyPlan:
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     shuffles: tuple[int, ...] = (0, 1, 2, 3, 4)  # control: documents shuffled across eras; trained with seed = shuffle
     k: int = 10  # neighbours compared by the overlap measure
+    n_peers: int = 50  # frequency-matched null: the scored words closest in frequency
+    matched_share: float = 0.95  # ... of which a word must out-change this share in every run
     table_k: int = 5  # neighbours listed per era in the chapter's table
     hover_k: int = 3  # neighbours drawn per era in the trajectory figure
     words: tuple[str, ...] = ("economy", "welfare", "issues", "health", "america", "union", "liberty", "nuclear")
@@ -181,7 +265,7 @@ class StudyPlan:
 FULL = StudyPlan()
 QUICK = StudyPlan(
     eras=(Era(1790, 1799), Era(1800, 1810)), min_count=3, analysis_min_count=5, window=5, dim=8,
-    epochs=3, seeds=(0, 1), shuffles=(0,), k=3, table_k=3, hover_k=2, words=("states", "war", "united"),
+    epochs=3, seeds=(0, 1), shuffles=(0,), k=3, n_peers=8, table_k=3, hover_k=2, words=("states", "war", "united"),
     years=(1790, 1810), quick=True,
 )
 
@@ -340,6 +424,8 @@ def run(plan: StudyPlan = FULL, progress: bool = True) -> dict[str, Any]:
     ov_change, ov_control = overlap_change(real, words, plan.k), overlap_change(shuffled, words, plan.k)
     noise = seed_noise(real, words)
     log_count = np.log10([min(c[w] for c in counts) for w in words])
+    peers = frequency_peers(log_count, min(plan.n_peers, len(words) - 1))
+    matched, matched_control = matched_null(change, peers, plan.matched_share), matched_null(control, peers, plan.matched_share)
     change_mean, ov_mean = _nan_stat(np.nanmean, change), _nan_stat(np.nanmean, ov_change)
 
     labels = [era.label for era in plan.eras]
@@ -349,6 +435,8 @@ def run(plan: StudyPlan = FULL, progress: bool = True) -> dict[str, Any]:
         if len(real) > 1 else []
     aligned_noise = [float(np.mean(change_scores(real[0][e], real[1][e], words))) for e in range(n_eras)] \
         if len(real) > 1 else []
+    held_out = [held_out_alignment(real[0][e], real[1][e], shared_words(real[0][e], real[1][e]))
+                for e in range(n_eras)] if len(real) > 1 else []
     neighbours: dict[str, dict[str, list[str] | None]] = {}
     trajectories: dict[str, Any] = {}
     for word in plan.words:
@@ -392,15 +480,23 @@ def run(plan: StudyPlan = FULL, progress: bool = True) -> dict[str, Any]:
             "seed_noise": _rlist(noise),
             "stands_out": stands_out(change, control).tolist(),
             "overlap_stands_out": stands_out(ov_change, ov_control).tolist(),
+            "matched": {"excess": _rlist(matched["excess"]),
+                        "share_below_min": _rlist(_nan_stat(np.nanmin, matched["share_below"]), 3),
+                        "stands_out": matched["stands_out"].tolist()},
+            "matched_control": {"excess": _rlist(matched_control["excess"]),
+                                "share_below_min": _rlist(_nan_stat(np.nanmin, matched_control["share_below"]), 3),
+                                "stands_out": matched_control["stands_out"].tolist()},
         },
         "frequency": {name: _r(spearman(log_count, values), 3) for name, values in (
             ("change", change_mean), ("control", _nan_stat(np.nanmean, control)), ("seed_noise", noise),
             ("overlap_change", ov_mean), ("overlap_control", _nan_stat(np.nanmean, ov_control)))},
         "agreement": {"spearman": _r(spearman(change_mean, ov_mean), 3),
                       "both_stand_out": int(np.sum(stands_out(change, control) & stands_out(ov_change, ov_control)))},
-        "alignment_demo": {"unaligned": _rlist(unaligned_noise, 3), "aligned": _rlist(aligned_noise, 3)},
+        "alignment_demo": {"unaligned": _rlist(unaligned_noise, 3), "aligned": _rlist(aligned_noise, 3),
+                           "held_out": [{k: _r(v, 4) for k, v in h.items()} for h in held_out]},
         "neighbours": neighbours,
         "trajectories": trajectories,
+        "corpus": corpus_profile(documents, plan.words),
     }
 
 
