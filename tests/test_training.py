@@ -59,6 +59,22 @@ def test_an_epoch_equals_plain_optax_steps_over_the_same_visiting_order(case, op
     np.testing.assert_array_equal(np.asarray(strategy.params(state).W), np.asarray(got_params.W))
 
 
+@pytest.mark.parametrize("optimizer", ["adagrad", "adam"])
+def test_tiles_with_chunks_in_both_span_buckets_equal_plain_optax_steps(monkeypatch, optimizer):
+    from glove_lite.training import tiled
+
+    monkeypatch.setattr(tiled, "SHORT_SPAN", 2)  # chunks of at most 2 rows take the short step, the others the long
+    X = random_symmetric()
+    strategy, config = build(X, "tiled", optimizer)
+    assert strategy.tiles_plan.C_short > 0 and strategy.tiles_plan.C_long > 0
+    params = random_params(X.shape[0], config.dim)
+    key = jax.random.PRNGKey(3)
+    state, _ = strategy.epoch(strategy.init_state(params), key)
+    want = reference_epoch(strategy, params, strategy.optimizers[0].init(params), key)
+    for a, b in zip(strategy.params(state), want[0]):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=2e-6)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_state_converts_to_params_and_optax_state_and_back(case):
     X = random_symmetric()

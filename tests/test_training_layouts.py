@@ -211,24 +211,29 @@ def test_more_devices_than_jax_sees_gets_a_clear_error(small_corpus):
 
 # ----------------------------------------------------------------------------- the planner
 
-def test_auto_plans_dense_blocks_for_the_book_and_the_hybrid_corner_at_text8_size():
-    book = model_epoch_seconds(8_791, 5_164_845, 100)  # the book's X: 6.7 % dense
-    text8 = model_epoch_seconds(112_822, 83_983_426, 100)  # the generated text8-sized X: 0.66 %
-    assert book["sparse"] > 4 * book["dense"] and text8["dense"] > 4 * text8["sparse"]
-    X = zipf_matrix(V=3000, seed=1)  # a dense corner, then 1 % dense: sparse by the model, corner pays
+def test_auto_plans_by_time_to_quality_dense_blocks_for_the_book_and_tiles_at_text8_size():
+    from glove_lite.training.plan import seconds_to_quality
+
+    book = seconds_to_quality(model_epoch_seconds(8_791, 5_164_845, 100))  # the book's X: 6.7 % dense
+    text8 = seconds_to_quality(model_epoch_seconds(112_822, 83_983_426, 100))  # generated text8-sized X: 0.66 %
+    assert min(book, key=book.get) == "dense" and sorted(book.values())[1] > 4 * book["dense"]
+    assert min(text8, key=text8.get) == "tiled" and sorted(text8.values())[1] > 2 * text8["tiled"]
+    X = zipf_matrix(V=3000, seed=1)  # a dense corner, then 1 % dense: dense blocks lose, the corner pays
     plan = make_plan(X, TrainConfig(dim=16))
-    assert (plan.method, plan.how) == ("hybrid", "model") and plan.corner > 0
-    assert plan.seconds["hybrid"] < plan.seconds["sparse"]
-    assert f"dense corner of the {plan.corner:,} most frequent words" in plan.describe()
+    assert (plan.method, plan.how, plan.corner) == ("tiled", "model", 0)
+    assert plan.seconds["hybrid"] < plan.seconds["sparse"]  # the corner was weighed, and tiles still won
+    assert plan.describe().startswith("tiled (cost model, seconds per epoch x epochs to the same loss: dense ")
+    forced = make_plan(X, TrainConfig(dim=16, method="hybrid"))
+    assert forced.corner > 0 and f"dense corner of the {forced.corner:,} most frequent words" in forced.describe()
     uniform = sp.random(3000, 3000, density=0.004, random_state=1, format="csr")
-    assert make_plan(sp.csr_matrix(uniform + uniform.T), TrainConfig(dim=16)).method == "sparse"
+    assert "hybrid" not in make_plan(sp.csr_matrix(uniform + uniform.T), TrainConfig(dim=16)).seconds
 
 
 def test_the_plan_is_recorded_with_its_defaults_and_forced_choices_say_so(small_corpus):
     _, _, X = small_corpus
     result = train_glove(X, TrainConfig(dim=4, epochs=1))
     assert result.method == result.plan.method == "dense" and result.plan.how == "model"
-    assert result.plan.describe().startswith("dense (cost model: dense ")
+    assert result.plan.describe().startswith("dense (cost model, seconds per epoch x epochs to the same loss: dense ")
     assert (result.plan.learning_rate, result.plan.batch_size) == (0.2, 64)
     sparse = make_plan(X, TrainConfig(method="sparse"))
     assert (sparse.learning_rate, sparse.batch_size, sparse.how) == (0.5, 1024, "forced")

@@ -208,6 +208,16 @@ def report(runs: dict, c_tool: dict | None, print_=print) -> dict:
     return table
 
 
+def corner_density_profile(X: sp.csr_matrix, points: int = 60) -> dict:
+    """The non-zeros of the corner X[:k, :k] at ``points`` values of k (log-spaced, from 64 to V), and the
+    density above which the planner's dense corner tiles cost less than sparse steps."""
+    from glove_lite.training.plan import CORNER_SECONDS_PER_CELL_D, SPARSE_SECONDS_PER_NNZ_D, corner_profile
+
+    profile = corner_profile(X)
+    k = np.unique(np.geomspace(64, X.shape[0], points).astype(np.int64))
+    return {"k": k.tolist(), "nnz": profile[k].tolist(), "break_even": CORNER_SECONDS_PER_CELL_D / SPARSE_SECONDS_PER_NNZ_D}
+
+
 def generated_counts(folder: Path, tokens: int) -> Path:
     """Count a generated corpus of ``tokens`` (min count 5, window 10, as text8 with the C tool) into a file."""
     from glove_lite.counts import count_corpus_to_file
@@ -285,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_counts(counts, np.float32)
         X, V, nnz = loaded.X, len(loaded.vocab), loaded.X.nnz
         print(f"X: {V:,} words, {X.nnz:,} non-zeros ({X.nnz / V**2:.2%} dense)")
+        corner = corner_density_profile(X)
         c_tool = None
         build = build_c_tool(args.peer, tmp) if args.c_epochs else None
         if build is None:
@@ -304,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         from glove_lite.fileio import atomic_write
 
         with atomic_write(args.output, overwrite=True) as fh:
-            json.dump({"V": V, "nnz": nnz, "c_tool": c_tool, "runs": runs, "to_c_tool_loss": table, "book": book}, fh,
-                      indent=1)
+            json.dump({"V": V, "nnz": nnz, "corner_profile": corner, "c_tool": c_tool, "runs": runs,
+                       "to_c_tool_loss": table, "book": book}, fh, indent=1)
     return 0
 
 

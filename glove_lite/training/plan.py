@@ -13,11 +13,15 @@ Every cost and memory constant of the library lives here, with the measurements 
   of 512 rows 2.6e-10 per K^2 d), so a ring of words joins the corner while it is denser than
   3.5e-9 / 1.7e-10 / ... = 4.9 %.
 
-``method="auto"`` takes the cheaper per epoch of dense blocks and sparse chunks by this model, and
-for sparse chunks the hybrid corner where the model says it pays. The choice depends on V, nnz,
-d and X's corner profile only, so it is the same on every machine (the book's outputs depend on
-it: its X is dense by a factor of 4.5). The model is calibrated on a CPU: on an accelerator,
-dense matrix products are relatively cheaper, so choose ``method`` yourself there.
+* tiles (one device, 32 x 32): TILED_SECONDS_PER_NNZ_D x nnz x d.
+
+What a user waits for is a given loss, not an epoch, and the strategies learn different amounts per
+epoch (EPOCHS_TO_QUALITY). ``method="auto"`` therefore takes the least **time to quality**, the
+model's seconds per epoch times the epochs it needs, among dense blocks, tiles, sparse chunks and,
+where the corner pays, the hybrid corner. The choice depends on V, nnz, d and X's corner profile
+only, so it is the same on every machine (the book's outputs depend on it: its X stays with dense
+blocks by a factor of about 5). The model is calibrated on a CPU: on an accelerator, dense matrix
+products are relatively cheaper, so choose ``method`` yourself there.
 """
 
 from __future__ import annotations
@@ -41,6 +45,13 @@ DENSE_SECONDS_PER_V2D = 5.2e-11
 DENSE_V_REF, DENSE_V_POWER = 8_791, 0.29
 SPARSE_SECONDS_PER_NNZ_D = 3.5e-9
 CORNER_SECONDS_PER_CELL_D = 1.7e-10
+TILED_SECONDS_PER_NNZ_D = 4.0e-9
+# Epochs each strategy needs to reach a given loss, relative to dense blocks and tiles (the learning per
+# epoch). A step of dense blocks moves every context vector, a tile's half-step every row of its group:
+# both give a word dozens of steps an epoch. A sparse chunk gives a row one summed step per visit, once an
+# epoch for most rare words. Measured on the generated text8-sized X (exact loss after each epoch): tiles
+# reach the C tool's 5-epoch loss in 3 epochs, the hybrid corner with sparse chunks in about 12.
+EPOCHS_TO_QUALITY = {"dense": 1.0, "tiled": 1.0, "hybrid": 4.0, "sparse": 4.0}
 CORNER_ROWS = 256  # B: rows per corner tile
 PIECE_ENTRIES = 1 << 21  # non-zeros per piece of rows when X is scanned or split (host temporaries ~40 bytes each)
 PROCESS_BASE_BYTES = int(0.32 * 2**30)  # Python, numpy, scipy, JAX and compiled epochs (measured, 2,000 words)
@@ -67,7 +78,8 @@ class Plan:
     corner_rows: int = CORNER_ROWS
 
     def describe(self) -> str:
-        """One line for the command's output, e.g. "sparse (cost model: dense 143 s, sparse 29 s per epoch)"."""
+        """One line for the command's output, e.g. "tiled (cost model, seconds per epoch x epochs to the same
+        loss: dense 139 s x 1, hybrid 22 s x 4, ...; 32 x 32 tiles on 1 device)"."""
         extra = []
         if self.corner:
             extra.append(f"dense corner of the {self.corner:,} most frequent words")
@@ -75,8 +87,9 @@ class Plan:
             extra.append(f"{self.groups} x {self.groups} tiles on {self.devices} device{'s' * (self.devices > 1)}")
         if self.how == "forced":
             return f"{self.method} (as asked" + "".join(f"; {e}" for e in extra) + ")"
-        costs = ", ".join(f"{m} {_seconds(t)}" for m, t in sorted(self.seconds.items())) + " per epoch"
-        return f"{self.method} (cost model: {costs}" + "".join(f"; {e}" for e in extra) + ")"
+        costs = ", ".join(f"{m} {_seconds(t)} x {EPOCHS_TO_QUALITY[m]:g}" for m, t in sorted(self.seconds.items()))
+        return (f"{self.method} (cost model, seconds per epoch x epochs to the same loss: {costs}"
+                + "".join(f"; {e}" for e in extra) + ")")
 
 
 def _seconds(t: float) -> str:
@@ -84,9 +97,14 @@ def _seconds(t: float) -> str:
 
 
 def model_epoch_seconds(V: int, nnz: int, dim: int) -> dict[str, float]:
-    """The cost model's seconds per epoch of dense blocks and sparse chunks (see the module docstring)."""
+    """The cost model's seconds per epoch of dense blocks, sparse chunks and tiles (see the module docstring)."""
     dense = DENSE_SECONDS_PER_V2D * float(V) ** 2 * dim * (V / DENSE_V_REF) ** DENSE_V_POWER
-    return {"dense": dense, "sparse": SPARSE_SECONDS_PER_NNZ_D * nnz * dim}
+    return {"dense": dense, "sparse": SPARSE_SECONDS_PER_NNZ_D * nnz * dim, "tiled": TILED_SECONDS_PER_NNZ_D * nnz * dim}
+
+
+def seconds_to_quality(seconds: dict[str, float]) -> dict[str, float]:
+    """Seconds per epoch times the epochs each strategy needs to reach the same loss (EPOCHS_TO_QUALITY)."""
+    return {m: t * EPOCHS_TO_QUALITY[m] for m, t in seconds.items()}
 
 
 def corner_profile(X: sp.csr_matrix) -> np.ndarray:
@@ -160,15 +178,19 @@ def make_plan(X: sp.csr_matrix, config: TrainConfig) -> Plan:
     else:
         method, how = None, "model"
     seconds = {} if how == "forced" else model_epoch_seconds(V, nnz, config.dim)
-    if method is None:
-        method = min(seconds, key=seconds.get)
     corner = 0
-    if method == "hybrid" or (how == "model" and method == "sparse"):
-        K, t = best_corner(corner_profile(X), config.dim)
-        if method == "hybrid":
-            corner = K or min(CORNER_ROWS, V)  # a forced hybrid always gets a corner: at least one tile
-        elif K and t < seconds["sparse"]:
-            method, corner, seconds = "hybrid", K, {**seconds, "hybrid": t}
+    if how == "model" and seconds["dense"] > min(seconds["sparse"], seconds["tiled"]):
+        K, t = best_corner(corner_profile(X), config.dim)  # dense blocks lose: would a dense corner pay?
+        if K and t < seconds["sparse"]:
+            corner, seconds = K, {**seconds, "hybrid": t}
+    if method is None:
+        to_quality = seconds_to_quality(seconds)
+        method = min(to_quality, key=to_quality.get)  # ties go to the first: dense, sparse, tiled, hybrid
+    if method == "hybrid" and not corner:
+        K, _ = best_corner(corner_profile(X), config.dim)
+        corner = K or min(CORNER_ROWS, V)  # a forced hybrid always gets a corner: at least one tile
+    if method != "hybrid":
+        corner = 0
     strategy = STRATEGIES[method]
     lr = config.learning_rate
     if lr is None:
@@ -185,8 +207,8 @@ def x_dtype(V: int, nnz: int, config: TrainConfig = TrainConfig()):
         return np.float64
     if config.method != "auto" or resolve_devices(config.devices) > 1:
         return np.float64 if config.method == "dense" else np.float32
-    seconds = model_epoch_seconds(V, nnz, config.dim)
-    return np.float64 if seconds["dense"] < seconds["sparse"] else np.float32
+    to_quality = seconds_to_quality(model_epoch_seconds(V, nnz, config.dim))
+    return np.float64 if min(to_quality, key=to_quality.get) == "dense" else np.float32
 
 
 def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str = "adagrad",

@@ -114,29 +114,44 @@ def _group_blocks(X: sp.csr_matrix, a: int, G: int, budget: int = 1 << 22):
         l0 = l1
 
 
+SHORT_SPAN = 64  # chunks spanning at most this many rows take the cheaper step (see plan_tiles)
+
+
 @dataclass
 class TilePlan:
-    """Shapes shared by every device's tiles: chunk length L, rows per chunk window R, padded tile length T.
+    """Shapes shared by every device's tiles: chunk length L, padded tile length T, and the chunks in two
+    buckets by the rows they span: at most ``R_short`` rows, or up to ``R``.
 
     indptr (G, G, Vg + 1) int64 and first (G, G, C) int64 are the row pointers and chunk first rows of
-    tile (a, b); tile_nnz (G, G) its non-zeros.
+    tile (a, b); tile_nnz (G, G) its non-zeros; short (G, G, C) bool: whether a live chunk spans at most
+    R_short rows. C_short and C_long: the most chunks of either bucket any tile has.
     """
 
     layout: Layout
     indptr: np.ndarray
     first: np.ndarray
     tile_nnz: np.ndarray
+    short: np.ndarray
     L: int
     R: int
+    R_short: int
     T: int
+    C_short: int
+    C_long: int
 
     @property
     def C(self) -> int:
         return self.T // self.L
 
 
-def plan_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int) -> TilePlan:
-    """Count each tile's non-zeros per row (one pass over X) and fix L, R and T."""
+def plan_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int, short_span: int | None = None) -> TilePlan:
+    """Count each tile's non-zeros per row (one pass over X) and fix L, R and T, and the buckets.
+
+    A step slices the R rows its chunk may span, so a chunk of frequent words' long rows (a few rows)
+    would pay for the widest chunk of rare words' short rows (hundreds): chunks spanning at most
+    ``short_span`` (default SHORT_SPAN) rows form a bucket of their own with R_short = short_span.
+    """
+    short_span = SHORT_SPAN if short_span is None else short_span
     G, Vg = layout.G, layout.Vg
     row_len = np.zeros((G, G, Vg), np.int64)  # [a, b, local row]: non-zeros of tile (a, b) in each row
     for a in range(G):
@@ -151,6 +166,7 @@ def plan_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int) -> TilePlan:
     del row_len
     starts = np.arange(C, dtype=np.int64) * L
     first = np.zeros((G, G, C), np.int64)
+    short = np.zeros((G, G, C), bool)
     R = 1
     for a in range(G):
         for b in range(G):
@@ -161,8 +177,14 @@ def plan_tiles(X: sp.csr_matrix, layout: Layout, chunk_size: int) -> TilePlan:
             f = np.searchsorted(ip, starts[live], side="right") - 1
             last = np.searchsorted(ip, np.minimum(starts[live] + L, n) - 1, side="right") - 1
             first[a, b, live] = f
+            short[a, b, live] = last - f + 1 <= short_span
             R = max(R, int((last - f).max()) + 1)
-    return TilePlan(layout, indptr, first, tile_nnz, L, min(R, Vg), T)
+    R = min(R, Vg)
+    R_short = min(short_span, R)
+    live = starts[None, None, :] < tile_nnz[:, :, None]
+    C_short = int(short.sum(axis=2).max())
+    C_long = int((live & ~short).sum(axis=2).max())
+    return TilePlan(layout, indptr, first, tile_nnz, short, L, R, R_short, T, C_short, C_long)
 
 
 @dataclass
@@ -171,7 +193,9 @@ class Tiles:
 
     x (G, k, T) float32 values and cols (G, k, T) int32 table rows of the columns, each tile's non-zeros in
     CSR order from position 0, the rest padding; indptr (G, k, Vg + 1 + R) int32 row pointers within the tile
-    (then R copies of its nnz); first (G, k, C) int32, the row of chunk c's first position c L; nnz (G, k).
+    (then R copies of its nnz); first (G, k, C) int32, the row of chunk c's first position c L; nnz (G, k);
+    short (G, k, C_short) and long (G, k, C_long) int32: the tile's chunks of each bucket in CSR order,
+    padded with -1 (a no-op).
     """
 
     x: np.ndarray
@@ -179,9 +203,11 @@ class Tiles:
     indptr: np.ndarray
     first: np.ndarray
     nnz: np.ndarray
+    short: np.ndarray
+    long: np.ndarray
 
     def arrays(self) -> tuple:
-        return self.x, self.cols, self.indptr, self.first, self.nnz
+        return self.x, self.cols, self.indptr, self.first, self.nnz, self.short, self.long
 
 
 def device_tiles(X: sp.csr_matrix, plan: TilePlan, p: int) -> Tiles:
@@ -193,6 +219,8 @@ def device_tiles(X: sp.csr_matrix, plan: TilePlan, p: int) -> Tiles:
     indptr = aligned_zeros((G, k, Vg + 1 + R), np.int32)
     first = aligned_zeros((G, k, plan.C), np.int32)
     nnz = aligned_zeros((G, k), np.int32)
+    short = np.full((G, k, max(plan.C_short, 1)), -1, np.int32)
+    long = np.full((G, k, max(plan.C_long, 1)), -1, np.int32)
     for j in range(k):
         a = p + N * j
         strata = (np.arange(G) - a) % G  # the stratum of tile (a, b), for each b
@@ -213,22 +241,29 @@ def device_tiles(X: sp.csr_matrix, plan: TilePlan, p: int) -> Tiles:
             indptr[s, j, Vg + 1:] = plan.tile_nnz[a, b]
             first[s, j] = plan.first[a, b]
             nnz[s, j] = plan.tile_nnz[a, b]
-    return Tiles(x, cols_out, indptr, first, nnz)
+            chunks = np.arange(plan.C)[np.arange(plan.C) * plan.L < plan.tile_nnz[a, b]]
+            is_short = plan.short[a, b, chunks]
+            short[s, j, :is_short.sum()] = chunks[is_short]
+            long[s, j, :(~is_short).sum()] = chunks[~is_short]
+    return Tiles(x, cols_out, indptr, first, nnz, short, long)
 
 
 # ----------------------------------------------------------------------------- one half-step
 
 
-def chunk_half_step(carry, jc, other, data, s, row_opt: RowOptimizer, x_max: float, alpha: float, L: int, R: int,
-                    C: int, Vg: int, d: int):
-    """Chunk c of the tile in slot j of stratum s (jc = j C + c): move one side of its rows.
+def chunk_half_step(carry, jc, other, data, bucket, s, row_opt: RowOptimizer, x_max: float, alpha: float, L: int,
+                    R: int, C: int, Vg: int, d: int):
+    """The chunk listed at jc = j C + i of ``bucket`` (G, k, C) for the tile in slot j of stratum s: move one side
+    of its rows (a listed -1 is a no-op). R: the most rows the bucket's chunks span.
 
     ``carry`` is (this device's rows of that side, (n, width); the optimizer's scalars, unchanged here);
     ``other`` (n_rows, d + 1) holds the read-only vectors and biases of the other side.
     """
     table, scalars = carry
-    x_all, cols_all, indptr_all, first_all, nnz_all = data
-    j, c = jc // C, jc % C
+    x_all, cols_all, indptr_all, first_all, nnz_all = data[:5]
+    j = jc // C
+    listed = bucket[s, j, jc % C]
+    c = jnp.maximum(listed, 0)
     s0 = c * L
     x = jax.lax.dynamic_slice(x_all, (s, j, s0), (1, 1, L)).reshape(L)
     cols = jax.lax.dynamic_slice(cols_all, (s, j, s0), (1, 1, L)).reshape(L)
@@ -236,7 +271,7 @@ def chunk_half_step(carry, jc, other, data, s, row_opt: RowOptimizer, x_max: flo
     ends = jax.lax.dynamic_slice(indptr_all, (s, j, r0 + 1), (1, 1, R)).reshape(R) - s0
     marks = jnp.zeros(L + 1, jnp.int32).at[jnp.clip(ends, 0, L)].add(1)
     rl = jnp.cumsum(marks[:L])  # row of each position, minus r0
-    live = s0 + jnp.arange(L) < nnz_all[s, j]
+    live = (s0 + jnp.arange(L) < nnz_all[s, j]) & (listed >= 0)
     base = j * Vg + r0
     start = jnp.minimum(base, table.shape[0] - R)  # the R-row slice stays inside the table
     rl = rl + (base - start)
@@ -256,24 +291,29 @@ def chunk_half_step(carry, jc, other, data, s, row_opt: RowOptimizer, x_max: flo
     return (jax.lax.dynamic_update_slice(table, rows, (start, 0)), scalars), loss
 
 
-def half_step(table, scalars, other, data, s, k: int, row_opt: RowOptimizer, **static):
-    """Every chunk of this device's k tiles in stratum s, in CSR order, moving one side: (table, scalars, loss).
-    The optimizer's count advances once, at the end."""
-    step = partial(chunk_half_step, other=other, data=data, s=s, row_opt=row_opt, **static)
-    (table, _), losses = jax.lax.scan(step, (table, scalars), jnp.arange(k * static["C"]))
-    return table, row_opt.tick(scalars), jnp.sum(losses)
+def half_step(table, scalars, other, data, s, k: int, row_opt: RowOptimizer, R_short: int, R: int, **static):
+    """Every chunk of this device's k tiles in stratum s, moving one side: first the chunks of few rows, then the
+    others, each bucket slot by slot in CSR order: (table, scalars, loss). The count advances once, at the end."""
+    total = 0.0
+    for bucket, rows in ((data[5], R_short), (data[6], R)):
+        C = bucket.shape[2]
+        step = partial(chunk_half_step, other=other, data=data, bucket=bucket, s=s, row_opt=row_opt, R=rows, C=C,
+                       **static)
+        (table, _), losses = jax.lax.scan(step, (table, scalars), jnp.arange(k * C))
+        total = total + jnp.sum(losses)
+    return table, row_opt.tick(scalars), total
 
 
 @lru_cache(maxsize=16)
-def make_epoch_fn(mesh: Mesh, row_opt: RowOptimizer, x_max: float, alpha: float, L: int, R: int, C: int, Vg: int,
-                  k: int):
+def make_epoch_fn(mesh: Mesh, row_opt: RowOptimizer, x_max: float, alpha: float, L: int, R: int, R_short: int,
+                  Vg: int, k: int):
     """The jitted epoch: ``(tables, scalars, stratum_order, tiles) -> (tables, scalars, summed loss)``.
 
     Tables (2, n_rows, width) and tiles are sharded by rows over the mesh; the order (G,) is replicated.
     The loss is the sum over the epoch of each non-zero's weighted squared error, the mean of its two roles.
     """
     d = row_opt.w - 1
-    static = dict(x_max=x_max, alpha=alpha, L=L, R=R, C=C, Vg=Vg, d=d)
+    static = dict(x_max=x_max, alpha=alpha, L=L, R=R, R_short=R_short, Vg=Vg, d=d)
 
     def epoch(tables, scalars, order, data):
         def stratum(carry, s):
@@ -288,7 +328,7 @@ def make_epoch_fn(mesh: Mesh, row_opt: RowOptimizer, x_max: float, alpha: float,
         return jnp.stack([wt, ct]), scalars, jax.lax.psum(0.5 * jnp.sum(losses), AXIS)
 
     rows = P(None, AXIS)
-    sharded = jax.shard_map(epoch, mesh=mesh, in_specs=(rows, P(), P(), (P(AXIS),) * 5),
+    sharded = jax.shard_map(epoch, mesh=mesh, in_specs=(rows, P(), P(), (P(AXIS),) * 7),
                             out_specs=(rows, P(), P()))
     return jax.jit(sharded, donate_argnums=(0,))
 
@@ -312,7 +352,7 @@ class Tiled(TableStrategy):
         self.data = self._put_tiles(X)
         tp = self.tiles_plan
         self._epoch_fn = make_epoch_fn(self.mesh, self.row_opt, float(config.x_max), float(config.alpha), tp.L, tp.R,
-                                       tp.C, self.layout.Vg, self.layout.k)
+                                       tp.R_short, self.layout.Vg, self.layout.k)
 
     # ---- placing arrays on the devices (each process places only its own devices' shards)
 
@@ -320,7 +360,7 @@ class Tiled(TableStrategy):
         return [(p, dev) for p, dev in enumerate(self.mesh.devices.flat) if dev.process_index == jax.process_index()]
 
     def _put_tiles(self, X) -> tuple:
-        shards: list[list] = [[] for _ in range(5)]
+        shards: list[list] = [[] for _ in range(7)]
         for p, dev in self._mine():
             for out, block in zip(shards, device_tiles(X, self.tiles_plan, p).arrays()):
                 out.append(jax.device_put(block, dev))
@@ -381,24 +421,24 @@ class Tiled(TableStrategy):
         word_of_local = lambda a, rloc: rloc * G + a  # noqa: E731
         for s in np.asarray(jax.random.permutation(key, G)):
             for side in (0, 1):
-                for a in range(G):  # device p's slots j hold groups p + N j: every group, once, per stratum
+                order = [(a, c) for bucket in (True, False) for a in range(G)  # the short bucket, then the long
+                         for c in range(tp.C) if c * tp.L < tp.tile_nnz[a, (a + int(s)) % G]
+                         and tp.short[a, (a + int(s)) % G, c] == bucket]
+                for a, c in order:  # every group once per stratum, on whichever device holds it
                     b = (a + int(s)) % G
                     sub = X[np.arange(a, X.shape[0], G)][:, np.arange(b, X.shape[0], G)].tocsr()
                     sub.sort_indices()
                     n = int(tp.tile_nnz[a, b])
                     rloc = np.repeat(np.arange(sub.shape[0]), np.diff(sub.indptr))
-                    for c in range(tp.C):
-                        pos = np.arange(c * tp.L, min((c + 1) * tp.L, n))
-                        if pos.size == 0:
-                            continue
-                        r, col = word_of_local(a, rloc[pos]), sub.indices[pos] * G + b
-                        x = sub.data[pos].astype(np.float32)
-                        touched = np.unique(r)
-                        if side == 0:
-                            yield Step((Part(r, col, x, ("W", "b")),), (touched, touched[:0], touched, touched[:0]),
-                                       count=False)
-                        else:
-                            yield Step((Part(col, r, x, ("W_tilde", "b_tilde")),),
-                                       (touched[:0], touched, touched[:0], touched), count=False)
+                    pos = np.arange(c * tp.L, min((c + 1) * tp.L, n))
+                    r, col = word_of_local(a, rloc[pos]), sub.indices[pos] * G + b
+                    x = sub.data[pos].astype(np.float32)
+                    touched = np.unique(r)
+                    if side == 0:
+                        yield Step((Part(r, col, x, ("W", "b")),), (touched, touched[:0], touched, touched[:0]),
+                                   count=False)
+                    else:
+                        yield Step((Part(col, r, x, ("W_tilde", "b_tilde")),),
+                                   (touched[:0], touched, touched[:0], touched), count=False)
                 none = np.zeros(0, np.int64)
                 yield Step((), (none,) * 4, count=True)
