@@ -134,10 +134,21 @@ def test_the_training_page_describes_every_strategy_and_optimizer_with_its_defau
         for optimizer, lr in getattr(cls, "learning_rate_defaults", {}).items():
             assert f"use {lr:g} for `{optimizer}`" in prose, name
     for constant in (plan_module.DENSE_SECONDS_PER_V2D, plan_module.SPARSE_SECONDS_PER_NNZ_D,
-                     plan_module.CORNER_SECONDS_PER_CELL_D):
+                     plan_module.CORNER_SECONDS_PER_CELL_D, plan_module.TILED_SECONDS_PER_NNZ_D):
         assert f"{number(constant)} s x" in text
+    rows = {"dense": "dense blocks", "sparse": "sparse chunks", "tiled": "tiles, one device", "hybrid": "hybrid corner"}
+    assert set(rows) == set(plan_module.EPOCHS_TO_QUALITY)
+    for method, epochs in plan_module.EPOCHS_TO_QUALITY.items():
+        assert re.search(rf"^\| {rows[method]}[^|]* \| [^|]+ \| {number(epochs)} \|", text, flags=re.M), method
     assert f"(V / {plan_module.DENSE_V_REF:,})^{number(plan_module.DENSE_V_POWER)}" in text
     assert f"G = {plan_module.DEFAULT_GROUPS} by default" in prose
+
+
+def test_the_contributing_page_says_what_every_test_file_checks():
+    listed = re.findall(r"`(test_[a-z_]+\*?)`", page("contributing"))
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        assert any(path.stem == name or name.endswith("*") and path.stem.startswith(name[:-1]) for name in listed), (
+            f"book/guide/contributing.md does not list {path.name} in its table of the test suite")
 
 
 # --- "Extending": a new strategy ------------------------------------------------------------------
