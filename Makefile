@@ -66,12 +66,15 @@ browser: $(STAMP) chromium ## build the book and check every page in headless Ch
 sync: $(STAMP) ## sync each chapter's .md and .ipynb (the newer one wins)
 	$(BIN)/jupytext --sync $(CHAPTERS)
 
+# Prints of a cell that follow one another are stored as one stream (one box in the book),
+# however far apart in time they were made (nbconvert's CoalesceStreamsPreprocessor).
 execute: $(STAMP) ## run chapters in a fresh kernel and store outputs: make execute [NB=book/03_loss.md]
 	@set -e; for md in $(NB); do \
 	  nb="$${md%.md}.ipynb"; \
 	  $(BIN)/jupytext --sync "$$md"; \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 "$$nb"; \
+	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.timeout=600 \
+	    --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor "$$nb"; \
 	  $(BIN)/jupytext --sync "$$md"; \
 	done
 

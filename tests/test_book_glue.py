@@ -98,6 +98,22 @@ def test_in_a_kernel_glue_records_hidden_text_that_the_build_pastes_without_quot
     assert pasted == {"ws_window_15": "0.365", "nnz": "5,164,845"}
 
 
+def test_glue_records_wait_for_the_end_of_the_cell_so_prints_stay_one_stream():
+    """A glue record recorded at once would split the printed text into one box per print."""
+    first, second = run_cells(
+        "from glove_lite.book import glue\n"
+        "print('a', glue('first', 1))\n"
+        "glue('second', 2)\n"
+        "print('b')",
+        "print('next cell')",
+    )
+    kinds = [o.output_type for o in first.outputs]
+    assert kinds == ["stream", "display_data", "display_data"], kinds
+    assert first.outputs[0].text == "a 1\nb\n"
+    assert [o.metadata["scrapbook"]["name"] for o in first.outputs[1:]] == ["first", "second"]
+    assert [o.output_type for o in second.outputs] == ["stream"], "records are not carried to the next cell"
+
+
 def test_without_myst_nb_glue_records_nothing_and_still_returns_the_text():
     """As in Colab, where the chapters run from the launch buttons: myst-nb is not installed."""
     _, cell = run_cells(

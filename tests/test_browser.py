@@ -1,8 +1,16 @@
 """The built book in a real browser (headless Debian Chromium via Playwright).
 
-Builds the book exactly as ``make book`` does (fresh, into a temporary folder),
-serves it on 127.0.0.1, and opens every page of _toc.yml: no console errors, no
-failed requests, every plotly figure drawn, and figures follow the dark theme.
+Builds the book exactly as ``make book`` does (fresh, into a temporary folder), serves it
+on 127.0.0.1 with gzip (as a web host would) and opens every page of _toc.yml:
+
+* at phone width (390 px) in light and in dark mode: no console errors, no failed
+  requests, every figure drawn (scrolled to, as a reader would: figures are drawn lazily)
+  in the page's theme, nothing wider than the screen unless it scrolls inside its own box,
+  no output cut off; on the light page, figures follow a switch to dark;
+* at 1280 px: no code or output block scrolls sideways;
+* what a chapter loads: nothing render-blocking but small stylesheets and scripts, plotly
+  fetched only after first paint, and at most :data:`BUDGET_BYTES` (gzipped) transferred
+  before the first figure is needed.
 
 Chromium comes from Debian (``apt-get install chromium``; ``make test`` does it);
 Playwright never downloads a browser. Set GLOVE_CHROMIUM to use another binary.
@@ -11,7 +19,9 @@ Playwright never downloads a browser. Set GLOVE_CHROMIUM to use another binary.
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
+import io
 import os
 import subprocess
 import sys
@@ -30,6 +40,12 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+#: Bytes (gzipped) a chapter may transfer before its first figure is needed (issue 22).
+BUDGET_BYTES = 1_500_000
+#: Largest render-blocking resource (gzipped): the theme's stylesheet is about 66 kB.
+BLOCKING_MAX_BYTES = 100_000
 # No outside host at all: plotly.js and MathJax are served by the book itself.
 ALLOWED_EXTERNAL_HOSTS: set[str] = set()
 FIGURES_DRAWN = """() => [...document.querySelectorAll('.plotly-graph-div')].every(
@@ -44,6 +60,59 @@ FIGURE_COLORS = """() => [...document.querySelectorAll('.plotly-graph-div')].map
     plot: gd._fullLayout.plot_bgcolor,
     font: gd._fullLayout.font.color,
     svg: getComputedStyle(gd.querySelector('svg.main-svg')).backgroundColor}))"""
+# Elements of the article that reach past the screen's right edge without a scrolling box
+# around them (the page would scroll sideways, or the theme's overflow rule would cut them).
+STICKING_OUT = """() => {
+  const width = document.documentElement.clientWidth;
+  const article = document.querySelector('.bd-article');
+  const out = [];
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  for (const el of article.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || (r.right <= width + 1 && r.left >= -1)) continue;
+    let boxed = false;
+    for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) { boxed = true; break; }
+    }
+    if (!boxed && !out.some(o => o.el.contains(el))) out.push({el, text: name(el) + ' to ' + Math.round(r.right) + ' px: '
+        + (el.textContent || '').trim().slice(0, 60)});
+  }
+  return out.map(o => o.text);
+}"""
+# Outputs whose content is clipped: a box that hides what overflows it, and figures whose
+# drawing is wider or taller than their box.
+CUT_OUTPUTS = """() => {
+  const cut = [];
+  for (const el of document.querySelectorAll('.bd-article .cell_output *, .bd-article .cell_input *')) {
+    const s = getComputedStyle(el);
+    if (['hidden', 'clip'].includes(s.overflowX) && el.scrollWidth > el.clientWidth + 1
+        && !el.closest('.plotly-graph-div') && !el.closest('mjx-container'))
+      cut.push(el.tagName.toLowerCase() + ': ' + (el.textContent || '').trim().slice(0, 60));
+  }
+  for (const gd of document.querySelectorAll('.plotly-graph-div')) {
+    const svg = gd.querySelector('svg.main-svg');
+    if (svg && svg.getBoundingClientRect().width > gd.getBoundingClientRect().width + 1)
+      cut.push('figure ' + gd.id + ' wider than its box');
+  }
+  return cut;
+}"""
+# Code and output blocks that scroll sideways, with where they are.
+SCROLLING_BLOCKS = """() => [...document.querySelectorAll('.bd-article div.cell pre')]
+    .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => {
+      const where = pre.closest('.exercise, .solution, .solution-start') ? 'exercise ' : '';
+      const kind = pre.closest('.cell_input') ? 'code'
+          : pre.closest('.highlight-python, .highlight-python3') ? 'shown source' : 'output';
+      const longest = pre.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].trim();
+      return `${where}${kind} (${pre.scrollWidth} px in ${pre.clientWidth}): ${longest.slice(0, 90)}`;
+    })"""
+RESOURCES = """() => ({
+  paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+  resources: performance.getEntriesByType('resource').map(r => ({
+    name: new URL(r.name).pathname.split('/').pop(), start: r.startTime,
+    bytes: r.transferSize, blocking: r.renderBlockingStatus === 'blocking'})),
+  html: performance.getEntriesByType('navigation')[0].transferSize})"""
 
 
 def book_build_command(output_dir: Path) -> list[str]:
@@ -69,17 +138,32 @@ def book_html(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return html
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Static file handler that does not log every request."""
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, gzipped when the browser accepts it (as web hosts serve them); no log."""
+
+    COMPRESSED = {".html", ".js", ".css", ".json", ".svg", ".txt", ".ttf", ".woff"}
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def send_head(self) -> object:
+        path = Path(self.translate_path(self.path))
+        if (not path.is_file() or path.suffix not in self.COMPRESSED
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
 
 @pytest.fixture(scope="session")
 def server(book_html: Path) -> Iterator[str]:
-    """Serve the built book on 127.0.0.1 at a free port; yield its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(book_html))
+    """Serve the built book on 127.0.0.1 at a free port, gzipped; yield its base URL."""
+    handler = functools.partial(GzipHandler, directory=str(book_html))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -115,9 +199,11 @@ class PageLog:
     blocked: list[str] = field(default_factory=list)
 
 
-def open_page(browser: object, url: str, color_scheme: str = "light") -> tuple[object, PageLog]:
+def open_page(
+    browser: object, url: str, color_scheme: str = "light", viewport: dict[str, int] = DESKTOP
+) -> tuple[object, PageLog]:
     """Open ``url`` in a fresh context, recording errors; outside hosts are blocked."""
-    context = browser.new_context(color_scheme=color_scheme)
+    context = browser.new_context(color_scheme=color_scheme, viewport=viewport)
     page = context.new_page()
     log = PageLog()
 
@@ -149,9 +235,23 @@ def open_page(browser: object, url: str, color_scheme: str = "light") -> tuple[o
     page.on("requestfailed", on_failed)
     page.on("response", on_response)
     page.goto(url, wait_until="load")
-    page.wait_for_function(FIGURES_DRAWN, timeout=20_000)
     page.wait_for_timeout(300)  # let deferred scripts settle and report errors
     return page, log
+
+
+def reveal_figures(tab: object) -> int:
+    """Scroll to each figure in turn, as a reader would, and wait until it is drawn; return how many."""
+    count = tab.locator(".plotly-graph-div").count()
+    for k in range(count):
+        tab.locator(".plotly-graph-div").nth(k).scroll_into_view_if_needed()
+        tab.wait_for_function(
+            f"() => {{ const gd = document.querySelectorAll('.plotly-graph-div')[{k}];"
+            " return gd._fullLayout && gd.querySelector('svg.main-svg'); }",
+            timeout=20_000,
+        )
+    tab.wait_for_function(FIGURES_DRAWN, timeout=20_000)
+    tab.evaluate("window.scrollTo(0, 0)")
+    return count
 
 
 def assert_clean(log: PageLog, url: str) -> None:
@@ -163,62 +263,111 @@ def assert_clean(log: PageLog, url: str) -> None:
     assert hosts <= ALLOWED_EXTERNAL_HOSTS, f"{url}: requests to outside hosts {sorted(hosts)}"
 
 
-def test_page(browser: object, server: str, book_page: str) -> None:
-    """Every page loads cleanly; its figures are drawn and follow the theme."""
+def wait_for_theme(tab: object, theme: str) -> None:
+    """Wait until every figure has the background of ``theme``."""
+    tab.wait_for_function(
+        "() => [...document.querySelectorAll('.plotly-graph-div')].every("
+        f"gd => gd._fullLayout.paper_bgcolor === '{THEME_COLORS[theme]['paper_bgcolor']}')",
+        timeout=10_000,
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_page_on_phone(browser: object, server: str, book_page: str, scheme: str) -> None:
+    """At 390 px, in the reader's theme: loads cleanly, every figure drawn in the theme's
+    colours, nothing sticks out of the screen or is cut; light figures follow a switch to dark."""
     url = f"{server}/{book_page}.html"
-    tab, log = open_page(browser, url)
+    tab, log = open_page(browser, url, color_scheme=scheme, viewport=PHONE)
     try:
+        assert tab.evaluate("document.documentElement.dataset.theme") == scheme
         assert_clean(log, url)
         if tab.evaluate(HAS_MATH):
             tab.wait_for_function(MATH_TYPESET, timeout=20_000)
-            assert_clean(log, url)
-        before = tab.evaluate(FIGURE_COLORS)
-        if not before:
+        reveal_figures(tab)
+        assert_clean(log, url)
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{url}: the page is {width} px wide at {PHONE['width']} px"
+        sticking_out = tab.evaluate(STICKING_OUT)
+        assert not sticking_out, f"{url} ({scheme}): wider than the screen, outside a scrolling box: {sticking_out}"
+        cut = tab.evaluate(CUT_OUTPUTS)
+        assert not cut, f"{url} ({scheme}): outputs cut off: {cut}"
+        figures = tab.evaluate(FIGURE_COLORS)
+        colors = THEME_COLORS[scheme]
+        for fig in figures:
+            assert fig["paper"] == colors["paper_bgcolor"], fig
+            assert fig["font"] == colors["font_color"], fig
+        if scheme == "dark" or not figures:
             return
-        light, dark = THEME_COLORS["light"], THEME_COLORS["dark"]
-        for fig in before:
-            assert fig["paper"] == light["paper_bgcolor"], fig
-            assert fig["font"] == light["font_color"], fig
         tab.evaluate("document.documentElement.dataset.theme = 'dark'")
-        tab.wait_for_function(
-            f"() => [...document.querySelectorAll('.plotly-graph-div')].every("
-            f"gd => gd._fullLayout.paper_bgcolor === '{dark['paper_bgcolor']}')",
-            timeout=10_000,
-        )
+        wait_for_theme(tab, "dark")
         after = tab.evaluate(FIGURE_COLORS)
-        for old, new in zip(before, after):
+        dark = THEME_COLORS["dark"]
+        for old, new in zip(figures, after):
             assert new["font"] == dark["font_color"], new
             assert new["plot"] == dark["plot_bgcolor"], new
             assert new["svg"] != old["svg"], f"{new['id']}: the drawn background did not change"
         tab.evaluate("document.documentElement.dataset.theme = 'light'")
-        tab.wait_for_function(
-            f"() => [...document.querySelectorAll('.plotly-graph-div')].every("
-            f"gd => gd._fullLayout.paper_bgcolor === '{light['paper_bgcolor']}')",
-            timeout=10_000,
-        )
+        wait_for_theme(tab, "light")
         assert_clean(log, url)
     finally:
         tab.context.close()
 
 
-def test_figures_dark_on_load(browser: object, server: str, toc_entries: list[str]) -> None:
-    """A reader whose system prefers dark sees dark figures from the start."""
-    checked = 0
-    for entry in toc_entries:
-        url = f"{server}/{entry}.html"
-        tab, log = open_page(browser, url, color_scheme="dark")
-        try:
-            assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
-            tab.wait_for_function(
-                "() => [...document.querySelectorAll('.plotly-graph-div')].every("
-                f"gd => gd._fullLayout.paper_bgcolor === '{THEME_COLORS['dark']['paper_bgcolor']}')",
-                timeout=10_000,
-            )
-            checked += len(tab.evaluate(FIGURE_COLORS))
-            assert_clean(log, url)
-        finally:
-            tab.context.close()
-    assert checked > 0, "no page of the book has a plotly figure to check"
+def test_page_on_desktop(browser: object, server: str, book_page: str) -> None:
+    """At 1280 px no code or output block scrolls sideways, and every figure is drawn."""
+    url = f"{server}/{book_page}.html"
+    tab, log = open_page(browser, url, viewport=DESKTOP)
+    try:
+        reveal_figures(tab)
+        assert_clean(log, url)
+        scrolling = tab.evaluate(SCROLLING_BLOCKS)
+        assert not scrolling, (
+            f"{url}: {len(scrolling)} code or output blocks scroll sideways at 1280 px "
+            "(88 characters fit a line):\n" + "\n".join(scrolling)
+        )
+        cut = tab.evaluate(CUT_OUTPUTS)
+        assert not cut, f"{url}: outputs cut off: {cut}"
+    finally:
+        tab.context.close()
+
+
+def test_what_a_chapter_loads(browser: object, server: str, chapter: str, record_property: object) -> None:
+    """Before first paint only small stylesheets and scripts block; plotly.js comes after
+    first paint; at most BUDGET_BYTES (gzipped) arrive before the first figure is needed."""
+    url = f"{server}/{chapter}.html"
+    tab, log = open_page(browser, url, viewport=DESKTOP)
+    try:
+        tab.wait_for_timeout(1_000)  # what arrives while the reader reads the top of the page
+        first = tab.evaluate(RESOURCES)
+        resources = first["resources"]
+        paint = first["paint"]
+        assert paint is not None, f"{url}: no first contentful paint"
+        blocking = [r for r in resources if r["blocking"]]
+        for r in blocking:
+            assert r["bytes"] <= BLOCKING_MAX_BYTES, f"{url}: {r['name']} ({r['bytes']:,} B) blocks rendering"
+        plotly = [r for r in resources if r["name"] == "plotly.min.js"]
+        for r in plotly:
+            assert r["start"] >= paint, f"{url}: plotly.js requested at {r['start']:.0f} ms, before first paint ({paint:.0f} ms)"
+        # Everything fetched before plotly.js was asked for (all of it when it was not yet).
+        before_figures = [r for r in resources if not plotly or r["start"] < plotly[0]["start"]]
+        before_bytes = first["html"] + sum(r["bytes"] for r in before_figures)
+        before_paint = first["html"] + sum(r["bytes"] for r in resources if r["start"] < paint)
+        record_property("bytes_before_first_paint", before_paint)
+        record_property("bytes_before_first_figure", before_bytes)
+        print(f"{chapter}: first paint at {paint:.0f} ms; {before_paint:,} B requested before it "
+              f"({len(blocking)} blocking, {sum(r['bytes'] for r in blocking):,} B); "
+              f"{before_bytes:,} B before the first figure is needed")
+        assert before_bytes <= BUDGET_BYTES, (
+            f"{url}: {before_bytes:,} B (gzipped) before the first figure is needed; budget {BUDGET_BYTES:,} B: "
+            f"{sorted(((r['bytes'], r['name']) for r in before_figures), reverse=True)[:8]}"
+        )
+        count = reveal_figures(tab)
+        if count:
+            loaded = tab.evaluate(RESOURCES)["resources"]
+            assert any(r["name"] == "plotly.min.js" for r in loaded), f"{url}: figures drawn without plotly.js?"
+        assert_clean(log, url)
+    finally:
+        tab.context.close()
 
 
 SOLUTION_STATE = """() => [...document.querySelectorAll('.solution')].map(el => ({

@@ -1,16 +1,36 @@
 """Local Sphinx extension for the glove-lite book.
 
-* Serves plotly.js offline: ``plotly.min.js`` is copied from the installed
-  ``plotly`` package into the build's ``_static`` (it is never committed) and is
-  loaded, together with ``plotly-theme.js``, on pages that contain a figure.
-* Checks every notebook's stored outputs: a plotly figure must come with a
-  ``text/html`` twin (made by ``glove_lite.book.plotting.show``) and must not embed
-  plotly.js. myst-nb cannot render plotly's own mime type and would otherwise
-  drop the figure silently (its ``unknown_mime_type`` warning is suppressed in
-  ``_config.yml`` because ``show`` emits that mime type for JupyterLab).
-* Serves MathJax offline too: the MathJax 3 build shipped by the
-  ``django-static-mathjax`` package (import name ``mathjax``, static files only)
-  is copied into ``_static/mathjax``; ``_config.yml`` points ``mathjax_path`` at it.
+* Pages load only what they use, and nothing heavy before their first paint:
+
+  - **Lazy assets** (:data:`LAZY_ASSETS`): a page whose body contains an asset's marker
+    gets ``lazy-load.js`` (deferred) and a JSON list of its assets; after first paint that
+    script fetches an asset's scripts, in order, when the first element matching the
+    asset's selector comes within a screen of the viewport (see ``book/_static/lazy-load.js``).
+    To give a new kind of page element a heavy script, add a :class:`LazyAsset` to the
+    list: its files in ``book/_static`` (or copied into the build's ``_static``), a marker
+    that says a page needs it, and the selector of the elements that need it. Ship scripts
+    as plain IIFEs; UMD bundles get ``define`` hidden while they run (require.js's
+    "Mismatched anonymous define()").
+  - plotly.js is such an asset: ``plotly.min.js`` is copied from the installed ``plotly``
+    package into the build's ``_static`` (never committed) and loaded with
+    ``plotly-figures.js``, which draws each figure from the JSON that
+    ``glove_lite.book.plotting.figure_html`` stores beside its div. Every stored plotly
+    figure's ``text/html`` is rebuilt from its plotly JSON when the notebook is read, so
+    outputs stored by an older ``show`` render the same way.
+  - MathJax only on pages with maths (myst-nb asks Sphinx to put it on every page), served
+    offline from the ``django-static-mathjax`` package: only the files a page can request
+    are copied into ``_static/mathjax`` (``_config.yml`` points ``mathjax_path`` at it).
+  - No FontAwesome script: pydata-sphinx-theme's stylesheet already draws the icons with
+    FontAwesome's web fonts, which the browser fetches only on pages that show an icon;
+    the theme's 1.5 MB ``fontawesome.js`` that turns them into SVG is removed.
+  - No source maps: ``*.map`` files are deleted from the build and their references
+    removed from the scripts and stylesheets.
+
+* Checks every notebook's stored outputs: a plotly figure must come with a ``text/html``
+  twin (made by ``glove_lite.book.plotting.show``) and must not embed plotly.js. myst-nb
+  cannot render plotly's own mime type and would otherwise drop the figure silently (its
+  ``unknown_mime_type`` warning is suppressed in ``_config.yml`` because ``show`` emits
+  that mime type for JupyterLab).
 * Hides nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines in the
   rendered book (the notebooks keep them: the student edition needs them).
 * Serves the word explorer (book/explorer.md): its script and style on its page only, and
@@ -23,8 +43,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +58,37 @@ logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "_static"
 PLOTLY_JS = "plotly.min.js"
-THEME_JS = "plotly-theme.js"
-THEME_CSS = "plotly-theme.css"
+FIGURES_JS = "plotly-figures.js"
+FIGURES_CSS = "plotly-figures.css"
+LAZY_JS = "lazy-load.js"
+BOOK_CSS = "book.css"
 FIGURE_MARKER = 'class="plotly-graph-div"'
+MATH_MARKER = 'class="math'
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 MAX_HTML_OUTPUT = 1_000_000  # bytes; plotly.js alone is ~4.8 MB
+
+
+@dataclass(frozen=True)
+class LazyAsset:
+    """Scripts that a page fetches after first paint, once an element needing them nears the screen.
+
+    ``marker``: text in a page's HTML body that says the page needs them; ``selector``: the
+    CSS selector of the elements that need them; ``scripts``: files of the build's
+    ``_static``, run in this order; ``css``: small stylesheets linked as usual (they style
+    the elements before the scripts arrive).
+    """
+
+    name: str
+    marker: str
+    selector: str
+    scripts: tuple[str, ...]
+    css: tuple[str, ...] = ()
+
+
+#: The book's lazy assets; see the module docstring.
+LAZY_ASSETS: list[LazyAsset] = [
+    LazyAsset("plotly", FIGURE_MARKER, ".plotly-graph-div", (PLOTLY_JS, FIGURES_JS), (FIGURES_CSS,)),
+]
 
 
 def plotly_js_source() -> Path:
@@ -55,15 +104,58 @@ def add_static_path(app: Sphinx) -> None:
         app.config.html_static_path.append(str(STATIC_DIR))
 
 
-def add_figure_scripts(
+def static_version(app: Sphinx, filename: str) -> str:
+    """A short hash of a static file's content (for its URL, so caches refresh when it changes)."""
+    for folder in (Path(app.outdir) / "_static", STATIC_DIR):
+        path = folder / filename
+        if path.is_file():
+            return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    return "0"
+
+
+def add_page_assets(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """On pages with figures, load plotly.js (blocking: the figures' inline scripts
-    call it) and the theme script and style."""
-    if FIGURE_MARKER in context.get("body", ""):
-        app.add_js_file(PLOTLY_JS, priority=200)
-        app.add_js_file(THEME_JS, priority=210, loading_method="defer")
-        app.add_css_file(THEME_CSS)
+    """Give a page the book's stylesheet and the lazy assets its body needs."""
+    app.add_css_file(BOOK_CSS)
+    body = context.get("body", "")
+    needed = [asset for asset in LAZY_ASSETS if asset.marker in body]
+    if not needed:
+        return
+    pathto = context["pathto"]
+    listing = [
+        {
+            "name": asset.name,
+            "selector": asset.selector,
+            "scripts": [
+                f"{pathto('_static/' + name, 1)}?v={static_version(app, name)}" for name in asset.scripts
+            ],
+        }
+        for asset in needed
+    ]
+    for asset in needed:
+        for css in asset.css:
+            app.add_css_file(css)
+    # "<" escaped: the JSON sits inside a <script> element.
+    payload = json.dumps(listing).replace("<", "\\u003c")
+    app.add_js_file(None, body=payload, type="application/json", id="glove-lazy-assets", priority=900)
+    app.add_js_file(LAZY_JS, priority=910, loading_method="defer")
+
+
+def is_mathjax(js: Any) -> bool:
+    """True for MathJax's script or its inline configuration."""
+    filename = str(getattr(js, "filename", js) or "")
+    body = str(getattr(js, "attributes", {}).get("body", ""))
+    return "mathjax" in filename.lower() or body.lstrip().startswith("window.MathJax")
+
+
+def drop_unused_mathjax(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Remove MathJax from pages without maths (myst-nb puts it on every page)."""
+    if MATH_MARKER in context.get("body", "") or not context.get("script_files"):
+        return
+    context["script_files"] = [js for js in context["script_files"] if not is_mathjax(js)]
 
 
 def drop_duplicate_scripts(
@@ -127,9 +219,39 @@ def strip_solution_markers(notebook: dict[str, Any]) -> bool:
     return changed
 
 
+DIV_ID = re.compile(r'id="(glove-fig-[0-9a-f]+(?:-\d+)?)"')
+
+
+def rebuild_figure_html(notebook: dict[str, Any]) -> bool:
+    """Rebuild each plotly output's ``text/html`` from its plotly JSON (in place); True if any changed.
+
+    The HTML is what :func:`glove_lite.book.plotting.figure_html` makes today, with the
+    div id the stored HTML has, so a notebook executed with an older ``show`` renders the
+    same way as a fresh one.
+    """
+    from glove_lite.book.plotting import figure_html
+
+    changed = False
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            stored = data.get("text/html")
+            if PLOTLY_MIME not in data or not stored:
+                continue
+            stored = "".join(stored) if isinstance(stored, list) else stored
+            found = DIV_ID.search(stored)
+            if not found:
+                continue
+            html = figure_html(data[PLOTLY_MIME], found.group(1))
+            if html != stored:
+                data["text/html"] = html
+                changed = True
+    return changed
+
+
 def read_notebook(app: Sphinx, docname: str, source: list[str]) -> None:
     """On reading a notebook: warn (an error under -W) about outputs that would not
-    render, and show solution code without its marker lines."""
+    render, draw figures the book's way, and show solution code without its marker lines."""
     if not str(app.env.doc2path(docname)).endswith(".ipynb"):
         return
     try:
@@ -138,7 +260,8 @@ def read_notebook(app: Sphinx, docname: str, source: list[str]) -> None:
         return
     for problem in output_problems(notebook):
         logger.warning(f"{problem} [glove_book.plotly]", location=docname)
-    if strip_solution_markers(notebook):
+    figures = rebuild_figure_html(notebook)
+    if strip_solution_markers(notebook) or figures:
         source[0] = json.dumps(notebook)
 
 
@@ -170,14 +293,58 @@ def mathjax_source() -> Path:
     return Path(mathjax.__file__).resolve().parent / "static" / "mathjax" / "es5"
 
 
+#: What MathJax's ``tex-chtml.js`` can request (relative to the MathJax folder): its
+#: fonts, TeX extensions loaded on demand, and the menu's accessibility tools. The other
+#: builds in the package (SVG output, MathML input, the "full" bundles) are never used.
+MATHJAX_PARTS = ("tex-chtml.js", "output/chtml/fonts", "input/tex/extensions", "a11y", "sre", "ui")
+
+
 def copy_mathjax(app: Sphinx) -> None:
-    """Copy MathJax into the HTML build's ``_static/mathjax`` (never committed)."""
+    """Copy the parts of MathJax the book uses into the build's ``_static/mathjax`` (never committed)."""
     if app.builder.format != "html":
         return
     target = Path(app.outdir) / "_static" / "mathjax"
-    if not (target / "tex-chtml.js").exists():
-        shutil.copytree(mathjax_source(), target, dirs_exist_ok=True)
-        logger.info(f"[glove_book] copied MathJax -> {target}")
+    source = mathjax_source()
+    for part in MATHJAX_PARTS:
+        if (target / part).exists():
+            continue
+        (target / part).parent.mkdir(parents=True, exist_ok=True)
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part)
+        else:
+            shutil.copyfile(source / part, target / part)
+    logger.info(f"[glove_book] MathJax ({', '.join(MATHJAX_PARTS)}) -> {target}")
+
+
+#: pydata-sphinx-theme's FontAwesome script and its preload hint, in every page's <head>.
+FONTAWESOME_TAGS = re.compile(
+    r'\s*<(?:script[^>]*|link[^>]*rel="preload"[^>]*)_static/scripts/fontawesome\.js[^>]*>(?:</script>)?'
+)
+SOURCE_MAP_COMMENT = re.compile(r"\n?(?://# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ \*/)\s*$")
+
+
+def trim_build(app: Sphinx, exception: Exception | None) -> None:
+    """After an HTML build: drop the FontAwesome script and every source map."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        trimmed = FONTAWESOME_TAGS.sub("", text)
+        if trimmed != text:
+            page.write_text(trimmed, encoding="utf-8")
+    static = out / "_static"
+    for name in ("fontawesome.js", "fontawesome.js.LICENSE.txt", "fontawesome.js.map"):
+        (static / "scripts" / name).unlink(missing_ok=True)
+    for source_map in static.rglob("*.map"):
+        source_map.unlink()
+    for path in [*static.rglob("*.js"), *static.rglob("*.css")]:
+        if "mathjax" in path.relative_to(static).parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        trimmed = SOURCE_MAP_COMMENT.sub("", text)
+        if trimmed != text:
+            path.write_text(trimmed, encoding="utf-8", errors="surrogateescape")
 
 
 EXPLORER_MARKER = 'id="glove-explorer"'
@@ -216,10 +383,12 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Register the extension's event handlers."""
     app.connect("builder-inited", add_static_path)
     app.connect("source-read", read_notebook)
-    app.connect("html-page-context", add_figure_scripts)
+    app.connect("html-page-context", add_page_assets)
+    app.connect("html-page-context", drop_unused_mathjax, priority=890)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("builder-inited", copy_plotly_js)
     app.connect("builder-inited", copy_mathjax)
+    app.connect("build-finished", trim_build)
     app.connect("builder-inited", write_explorer_data)
     app.connect("html-page-context", add_explorer_scripts)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -106,13 +106,38 @@ def format_for_prose(value: Any, fmt: str | None = None) -> str:
 
 
 def _myst_nb_glue():
-    """myst_nb's ``glue`` when the book's tools and an IPython kernel are here, else None."""
+    """A function that records a glue value at the end of the running cell, or None.
+
+    None where the book's tools (myst-nb) or an IPython kernel are missing. myst-nb's
+    ``glue`` stores each value as a display output; recorded at once, it would split the
+    cell's printed text into one output box per print. So the values wait until the cell
+    has run (IPython's ``post_run_cell`` event), and the cell stores its text as one stream.
+    """
     try:
         from IPython import get_ipython
         from myst_nb import glue as myst_glue
     except ImportError:  # Colab and other places without the book's tools
         return None
-    return myst_glue if get_ipython() is not None else None
+    shell = get_ipython()
+    if shell is None:
+        return None
+
+    def record(name: str, text: str) -> None:
+        if not _pending:
+            shell.events.register("post_run_cell", flush)
+        _pending.append((name, text))
+
+    def flush(*_: Any) -> None:
+        shell.events.unregister("post_run_cell", flush)
+        waiting = list(_pending)
+        _pending.clear()
+        for name, text in waiting:
+            myst_glue(name, text, display=False)
+
+    return record
+
+
+_pending: list[tuple[str, str]] = []
 
 
 def glue(name: str, value: Any, fmt: str | None = None) -> str:
@@ -135,5 +160,5 @@ def glue(name: str, value: Any, fmt: str | None = None) -> str:
     text = format_for_prose(value, fmt)
     record = _myst_nb_glue()
     if record is not None:
-        record(name, text, display=False)
+        record(name, text)
     return text

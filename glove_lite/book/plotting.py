@@ -1,9 +1,11 @@
 """Plotly figures for the book: light/dark templates and a display helper.
 
-Figures are drawn with :data:`LIGHT_TEMPLATE`. In the built book a small script
-(``book/_static/plotly-theme.js``) recolours them with the colours in
-:data:`THEME_COLORS` when the reader switches to dark mode, so the two must stay
-in sync (``tests/test_plotting.py`` checks this).
+Figures are drawn with :data:`LIGHT_TEMPLATE`. In the built book they are drawn by
+``book/_static/plotly-figures.js`` once plotly.js has loaded (after the page's first
+paint, when a figure comes near the screen), in the colours of :data:`THEME_COLORS`
+for the reader's theme, so the two must stay in sync (``tests/test_plotting.py``
+checks this). That script also fits figures to phones: a fixed ``width`` becomes a
+largest width, legends move above the plot, and panels side by side are stacked.
 
 Use :func:`show` rather than ``fig.show()`` in chapters: plotly >= 6 only emits
 its own JSON mime type, which Jupyter Book does not render.
@@ -11,8 +13,11 @@ its own JSON mime type, which Jupyter Book does not render.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import html
 import json
+import re
 import sys
 import warnings
 from collections import Counter
@@ -36,6 +41,7 @@ __all__ = [
     "make_template",
     "new_figure",
     "figure_id",
+    "figure_html",
     "mime_bundle",
     "show",
     "plot_loss_curve",
@@ -88,6 +94,9 @@ def make_template(theme: str) -> go.layout.Template:
         "ticks": "",
         "automargin": True,
         "title": {"standoff": 12},
+        # Log axes label the decades only: plotly's default "2  5  2  5" between them
+        # reads as a sequence of numbers of its own.
+        "minorloglabels": "none",
     }
     scene_axis = {
         "gridcolor": c["gridcolor"],
@@ -145,13 +154,59 @@ def figure_id(fig_json: str) -> str:
 
 _shown: Counter[str] = Counter()
 
+#: Top margin (px) of a figure whose title the book draws above it as text.
+BOOK_TOP_MARGIN = 30
+#: Room (px) a plotly title takes in the top margin, given back when the book moves it out.
+TITLE_ROOM = 50
+_TITLE_TAGS = re.compile(r"&lt;(/?)(b|i|sub|sup)&gt;|&lt;br\s*/?&gt;", re.IGNORECASE)
+
+
+def _title_html(text: str) -> str:
+    """A plotly title as HTML: escaped, keeping plotly's <b>, <i>, <sub>, <sup> and <br>."""
+    def tag(m: re.Match[str]) -> str:
+        return f"<{m.group(1)}{m.group(2).lower()}>" if m.group(2) else "<br>"
+
+    return _TITLE_TAGS.sub(tag, html.escape(text, quote=False))
+
+
+def figure_html(spec: Mapping[str, Any], div_id: str) -> str:
+    """The book's HTML for a figure: its title as text, an empty div, and the figure as JSON.
+
+    ``spec`` is plotly's JSON of the figure (``data``, ``layout``, ``config``). The book's
+    script ``plotly-figures.js`` draws the div once plotly.js has loaded, so no script in
+    the page waits for plotly. The title is taken out of the plot and set as text above it
+    (it wraps on a phone and never runs under plotly's toolbar or a top axis); a fixed
+    ``layout.width`` becomes the div's largest width, so a figure never overflows a
+    narrow column. Plotly's JSON for JupyterLab keeps both.
+    """
+    layout = copy.deepcopy(dict(spec.get("layout", {})))
+    title = layout.pop("title", None)
+    text = title.get("text") if isinstance(title, Mapping) else title
+    margin = dict(layout.get("margin") or {})
+    if text and "t" in margin:
+        layout["margin"] = {**margin, "t": max(BOOK_TOP_MARGIN, margin["t"] - TITLE_ROOM)}
+    elif text and not layout.get("updatemenus"):  # menus sit in the template's top margin
+        layout["margin"] = {**margin, "t": BOOK_TOP_MARGIN}
+    width = layout.pop("width", None)
+    height = layout.get("height") or DEFAULT_HEIGHT
+    style = f"height:{int(height)}px;width:100%;" + (f"max-width:{int(width)}px;" if width else "")
+    figure = {"data": spec.get("data", []), "layout": layout, "config": spec.get("config", _DISPLAY_CONFIG)}
+    # JSON inside <script>: "<" escaped so that no "</script>" or "<!--" can end it early.
+    payload = json.dumps(figure, separators=(",", ":"), sort_keys=True).replace("<", "\\u003c")
+    caption = f'<p class="glove-figure-title">{_title_html(str(text))}</p>' if text else ""
+    return (
+        f'<div class="glove-figure">{caption}'
+        f'<div id="{div_id}" class="plotly-graph-div" style="{style}"></div>'
+        f'<script type="application/json" data-glove-figure="{div_id}">{payload}</script></div>'
+    )
+
 
 def mime_bundle(fig: go.Figure) -> dict[str, Any]:
-    """Return the display bundle for ``fig``: plotly JSON and an HTML div.
+    """Return the display bundle for ``fig``: plotly JSON and the book's HTML (:func:`figure_html`).
 
-    The HTML never embeds plotly.js (the book serves it once). Its div id is a
-    hash of the figure, so re-executing a notebook reproduces it; showing an
-    identical figure again in the same kernel appends ``-2``, ``-3``, ...
+    The HTML never embeds plotly.js (the book loads it once, after first paint). Its
+    div id is a hash of the figure, so re-executing a notebook reproduces it; showing
+    an identical figure again in the same kernel appends ``-2``, ``-3``, ...
     """
     fig = _prepared(fig)
     fig_json = pio.to_json(fig, validate=False)
@@ -159,18 +214,9 @@ def mime_bundle(fig: go.Figure) -> dict[str, Any]:
     _shown[div_id] += 1
     if _shown[div_id] > 1:
         div_id = f"{div_id}-{_shown[div_id]}"
-    html = pio.to_html(
-        fig,
-        include_plotlyjs=False,
-        include_mathjax=False,
-        full_html=False,
-        div_id=div_id,
-        config=_DISPLAY_CONFIG,
-        validate=False,
-    )
     plotly_json = json.loads(fig_json)
     plotly_json["config"] = dict(_DISPLAY_CONFIG)
-    return {PLOTLY_MIME: plotly_json, "text/html": html}
+    return {PLOTLY_MIME: plotly_json, "text/html": figure_html(plotly_json, div_id)}
 
 
 def show(fig: go.Figure) -> None:
@@ -239,12 +285,12 @@ def reduce_umap(
         raise GloveLiteError(f"the word {dup!r} appears twice; expected distinct words")
     if len(words) < 4:
         raise GloveLiteError(f"{len(words)} words; UMAP needs at least 4")
-    is_int = isinstance(n_neighbors, (int, np.integer)) and not isinstance(n_neighbors, bool)
-    if not is_int or n_neighbors < 2:
+    integer = isinstance(n_neighbors, (int, np.integer))
+    if not integer or isinstance(n_neighbors, bool) or n_neighbors < 2:
         raise GloveLiteError(f"n_neighbors={n_neighbors!r}; expected an integer >= 2")
     data = np.stack([vectors[w] for w in words])  # raises UnknownWordError
     with warnings.catch_warnings():
-        # Importing umap warns about tqdm widgets, fitting about n_jobs and random_state.
+        # umap warns on import (tqdm widgets) and on fit (n_jobs, random_state).
         warnings.simplefilter("ignore")
         import umap  # slow to import (numba); only needed here
 

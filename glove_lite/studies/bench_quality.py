@@ -28,18 +28,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numba
 import numpy as np
 import scipy.sparse as sp
 
-PEER = Path(__file__).resolve().parents[3] / "shared" / "peers" / "stanford-glove"
+from glove_lite.studies.c_tool import PEER, build_c_tool, run_c_tool, write_c_input  # noqa: F401
+
 C_TOOL_POINTS = (1, 2, 5, 15)  # the C tool's epochs whose losses are the targets
 
 
@@ -113,68 +112,6 @@ def run_ours(counts: Path, settings: dict, log=print) -> dict:
     if proc.returncode:
         return {"skipped": f"the child failed (exit {proc.returncode})"}
     return json.loads(out.strip().splitlines()[-1])
-
-
-# ----------------------------------------------------------------------------- the C tool
-
-
-def build_c_tool(peer: Path, into: Path) -> Path | None:
-    """Build the C tool's unchanged source from ``peer`` into ``into``/build; None if there is no source."""
-    if not (peer / "src" / "glove.c").is_file():
-        return None
-    src = into / "stanford-glove"
-    shutil.copytree(peer, src)
-    subprocess.run(["make"], cwd=src, check=True, capture_output=True)
-    return src / "build"
-
-
-def write_c_input(X: sp.csr_matrix, words, counts, folder: Path) -> None:
-    """X as the C tool's binary records (int32 word, int32 context, float64 value, ids from 1) and its vocab file."""
-    rec = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
-    with open(folder / "cooc.bin", "wb") as fh:
-        for a in range(0, X.shape[0], 4096):
-            part = X[a:a + 4096].tocoo()
-            out = np.empty(part.nnz, rec)
-            out["i"], out["j"], out["x"] = part.row + a + 1, part.col + 1, part.data
-            out.tofile(fh)
-    with open(folder / "vocab.txt", "w", encoding="utf-8") as fh:
-        fh.writelines(f"{w} {n}\n" for w, n in zip(words, counts))
-
-
-def run_c_tool(build: Path, X: sp.csr_matrix, words, counts, epochs: int, folder: Path, threads: int = 2,
-               log=print, keep_last: bool = False) -> dict:
-    """Shuffle and train with the C tool; the exact loss of its vectors after every epoch against its seconds
-    (and, with ``keep_last``, its final vectors W + W~ as ``vectors``)."""
-    write_c_input(X, words, counts, folder)
-    start = time.perf_counter()
-    with open(folder / "cooc.bin", "rb") as fin, open(folder / "cooc.shuf.bin", "wb") as fout:
-        subprocess.run([str(build / "shuffle"), "-memory", "2.0", "-verbose", "0"], stdin=fin, stdout=fout, check=True,
-                       cwd=folder)
-    shuffle_s = time.perf_counter() - start
-    (folder / "cooc.bin").unlink()
-    cmd = [str(build / "glove"), "-input-file", "cooc.shuf.bin", "-vocab-file", "vocab.txt", "-save-file", "vec",
-           "-threads", str(threads), "-iter", str(epochs), "-vector-size", "100", "-x-max", "100", "-eta", "0.05",
-           "-binary", "1", "-checkpoint-every", "1", "-verbose", "2", "-seed", "1"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=folder, stderr=subprocess.PIPE, text=True)
-    seconds = []
-    for line in proc.stderr:
-        if "iter:" in line:
-            seconds.append(round(time.perf_counter() - start, 2))
-            log(f"    C tool epoch {len(seconds)}: {seconds[-1]:.1f} s")
-    if proc.wait():
-        return {"skipped": f"the C tool failed (exit {proc.returncode})"}
-    V, d = X.shape[0], 100
-    curve = []
-    for n, t in enumerate(seconds, start=1):
-        path = folder / f"vec.{n:03d}.bin"
-        W = np.fromfile(path, np.float64).reshape(2 * V, d + 1)
-        curve.append((t, exact_loss(X, (W[:V, :d], W[V:, :d], W[:V, d], W[V:, d]))))
-        path.unlink()
-    out = {"curve": curve, "shuffle_s": round(shuffle_s, 1), "threads": threads}
-    if keep_last:
-        out["vectors"] = (W[:V, :d] + W[V:, :d]).astype(np.float32)
-    return out
 
 
 # ----------------------------------------------------------------------------- the report

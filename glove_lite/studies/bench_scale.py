@@ -20,8 +20,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from glove_lite.studies import c_tool
 
-C_TOOL_SCALE = {"vocab_count_s": 2.4, "cooccur_s": 28.6, "cooccur_gb": 2.0, "shuffle_s": 34.1, "shuffle_gb": 1.6}
+C_TOOL_SCALE = c_tool.SCALE
 TARGET_TOKENISE_S = 3 * C_TOOL_SCALE["vocab_count_s"]
 TARGET_COUNT_S = C_TOOL_SCALE["cooccur_s"] + C_TOOL_SCALE["shuffle_s"]
 TARGET_PEAK_GB = 2.5

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -56,7 +57,8 @@ def run(epochs: int = 25, seeds: tuple[int, ...] = (0, 1, 2), progress: bool = T
                      "epoch_seconds": round(statistics.median(seconds), 2),
                      **{k: {"mean": round(statistics.fmean(v), 4), "min": round(min(v), 4), "max": round(max(v), 4)}
                         for k, v in scores.items()}})
-    return {"about": __doc__.splitlines()[0], "date": datetime.date.today().isoformat(), "recipes": rows}
+    return {"about": __doc__.splitlines()[0], "date": datetime.date.today().isoformat(),
+            "load_average": [round(x, 2) for x in os.getloadavg()], "recipes": rows}
 
 
 def main(argv: list[str] | None = None) -> int:

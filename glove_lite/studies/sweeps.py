@@ -51,18 +51,11 @@ from glove_lite.fileio import atomic_write
 from glove_lite.studies import book_data_path
 from glove_lite.training import TrainConfig, make_plan, train_glove
 from glove_lite.vectors import WordVectors
+from glove_lite.studies import c_tool
 
 DEFAULT_OUTPUT = book_data_path("evaluation.json")
 
-#: The reference C implementation (Stanford GloVe), measured on this kind of machine with the
-#: same corpus and settings (min count 10, window 10, 100 d, x_max 100, AdaGrad 0.05, 2 threads).
-#: Quoted, not measured by this script: it cannot be built offline here.
-C_TOOL_REFERENCE = [
-    {"system": "GloVe C tool, 25 epochs", "epochs": 25, "wordsim353": 0.402, "simlex999": 0.134, "analogy": 0.049,
-     "analogy_covered": 3422, "train_seconds": 124.5},
-    {"system": "GloVe C tool, 50 epochs", "epochs": 50, "wordsim353": 0.427, "simlex999": 0.177, "analogy": 0.069,
-     "analogy_covered": 3422, "train_seconds": None},
-]
+C_TOOL_REFERENCE = c_tool.BOOK_RUNS  # quoted: see glove_lite.studies.c_tool
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ kept.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -54,7 +53,9 @@ def settings_record(config, method: str, X: sp.csr_matrix) -> dict:
     """What a checkpoint belongs to. ``epochs`` and ``devices`` are left out: a resumed run may go on for
     longer, and on another number of devices (the tiled schedule's result depends on its groups, which
     ``method`` names, not on the devices)."""
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("epochs", "devices")}
+    from glove_lite.training.config import settings_of
+
+    settings = {k: v for k, v in settings_of(config).items() if k not in ("epochs", "devices")}
     return {"settings": settings, "method": method, "matrix": matrix_fingerprint(X)}
 
 

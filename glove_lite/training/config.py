@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -14,7 +15,7 @@ from glove_lite.errors import GloveLiteError
 from glove_lite.training.optim import OPTIMIZERS
 from glove_lite.training.strategy import STRATEGIES
 
-__all__ = ["GloveParams", "TrainConfig", "TrainResult", "EpochCallback", "init_params"]
+__all__ = ["GloveParams", "TrainConfig", "TrainResult", "EpochCallback", "init_params", "warm_start", "settings_of"]
 
 
 class GloveParams(NamedTuple):
@@ -42,7 +43,10 @@ class TrainConfig:
     a name in :data:`glove_lite.training.STRATEGIES` or ``"auto"`` (the planner's choice, see
     :mod:`glove_lite.training.plan`). block_roles (dense blocks): ``"alternate"`` or ``"both"``.
     seed: every random choice. devices: 1, N or ``"all"``: N > 1 trains with the tiled schedule
-    on N devices.
+    on N devices. init: start from given vectors (a :class:`~glove_lite.vectors.WordVectors` or a
+    GloVe / word2vec text file) instead of at random, e.g. Stanford's pretrained ones: a word they
+    hold starts with w = w~ = v / 2 (so that W + W~ starts at v) and zero biases, a word they lack
+    at random, their other words are ignored; their dimension must be ``dim``.
     """
 
     dim: int = 100
@@ -57,6 +61,7 @@ class TrainConfig:
     block_roles: str = "alternate"
     seed: int = 0
     devices: int | str = 1
+    init: Any = None
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> GloveLiteError:
@@ -83,6 +88,8 @@ class TrainConfig:
             raise bad("grad_clip", "a positive number or None")
         if self.devices != "all" and not _is_int(self.devices, 1):
             raise bad("devices", "an integer >= 1 or 'all'")
+        if self.init is not None and not (isinstance(self.init, (str, Path)) or hasattr(self.init, "vectors")):
+            raise bad("init", "None, a WordVectors or the path of a vectors file")
         if self.devices not in (1, "all") and self.method not in ("auto", "tiled"):
             raise bad("method", "'auto' or 'tiled' with devices != 1 (several devices train with the tiled schedule)")
 
@@ -118,6 +125,32 @@ class TrainResult:
     def vectors(self) -> np.ndarray:
         """W + W_tilde, (V, d) float32: the vectors GloVe reports."""
         return np.asarray(self.params.W) + np.asarray(self.params.W_tilde)
+
+
+def warm_start(params: GloveParams, vectors: np.ndarray, found: np.ndarray) -> GloveParams:
+    """``params`` with the rows of ``found`` (V,) words started from ``vectors`` (V, d): w = w~ = v / 2
+    (W + W~ starts at v) and zero biases; the other rows as they were."""
+    half = jnp.asarray(vectors, jnp.float32) / 2
+    rows = jnp.asarray(found)[:, None]
+    return GloveParams(jnp.where(rows, half, params.W), jnp.where(rows, half, params.W_tilde),
+                       jnp.where(found, 0.0, params.b), jnp.where(found, 0.0, params.b_tilde))
+
+
+def settings_of(config: "TrainConfig") -> dict:
+    """The config as plain data (for checkpoints and caches): ``init`` as a fingerprint of its vectors."""
+    import dataclasses
+    import hashlib
+
+    settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    init = settings.pop("init")
+    if init is not None:
+        if isinstance(init, (str, Path)):
+            settings["init"] = hashlib.sha256(Path(init).read_bytes()).hexdigest()[:16]
+        else:
+            h = hashlib.sha256("\n".join(init.words).encode())
+            h.update(np.ascontiguousarray(init.vectors, np.float32).tobytes())
+            settings["init"] = h.hexdigest()[:16]
+    return settings
 
 
 def init_params(key: jax.Array, vocab_size: int, dim: int) -> GloveParams:

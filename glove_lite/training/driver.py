@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Sequence
 
 import jax
 import numpy as np
@@ -20,7 +21,7 @@ from glove_lite.errors import GloveLiteError, TrainingDivergedError
 from glove_lite.training.chunks import row_pieces
 from glove_lite.training.checkpoint import (check_checkpoint_args, has_checkpoint, load_checkpoint, save_checkpoint,
                                             settings_record)
-from glove_lite.training.config import EpochCallback, GloveParams, TrainConfig, TrainResult, init_params
+from glove_lite.training.config import EpochCallback, GloveParams, TrainConfig, TrainResult, init_params, warm_start
 from glove_lite.training.plan import make_plan
 from glove_lite.training.strategy import STRATEGIES
 
@@ -64,6 +65,17 @@ def check_symmetric(X: sp.csr_matrix, seed: int = 0) -> None:
                                  "such as build_cooc_matrix makes")
 
 
+def _initial_vectors(config: TrainConfig, words: Sequence[str] | None, V: int):
+    """``config.init`` lined up with ``words``: (vectors (V, d), found (V,))."""
+    from glove_lite.pretrained import initial_vectors
+
+    if words is None or len(words) != V:
+        raise GloveLiteError(f"config.init needs X's words to line the vectors up with its rows; got "
+                             f"{'none' if words is None else f'{len(words):,}'} for {V:,} rows (train_glove(..., words=...))")
+    lined_up = initial_vectors(config.init, words, config.dim)
+    return lined_up.vectors, lined_up.found
+
+
 def _method_record(plan) -> str:
     """What a checkpoint's method is: the strategy, and for tiles the number of groups (the result depends on it)."""
     return f"tiled, {plan.groups} groups" if plan.method == "tiled" else plan.method
@@ -78,10 +90,12 @@ def train_glove(
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 1,
     resume: bool = False,
+    words: Sequence[str] | None = None,
 ) -> TrainResult:
     """Fit GloVe vectors to the co-occurrence matrix X (scipy sparse, (V, V), symmetric, positive entries).
 
-    ``params``: the initial parameters (default :func:`init_params` for ``config.seed``).
+    ``params``: the initial parameters (default :func:`init_params` for ``config.seed``). With
+    ``config.init`` (given vectors), ``words`` (X's vocabulary, in X's order) lines them up with X's rows.
     ``callback(epoch, params, loss)`` runs after every epoch (epochs count from 1); ``progress``
     shows a tqdm bar with the loss. Raises :class:`TrainingDivergedError`, naming the learning
     rates in use, if the loss becomes NaN or infinite.
@@ -110,6 +124,10 @@ def train_glove(
     key, init_key = jax.random.split(key)
     if params is None:
         params = init_params(init_key, V, config.dim)
+        if config.init is not None:
+            params = warm_start(params, *_initial_vectors(config, words, V))
+    elif config.init is not None:
+        raise GloveLiteError("both params and config.init given; expected one way to start")
     losses: list[float] = []
     first_epoch = 1
     record = settings_record(config, _method_record(plan), X) if checkpoint_dir is not None else None
