@@ -36,7 +36,8 @@ def ppmi_matrix(X: sp.spmatrix, cds: float = 0.75) -> sp.csr_matrix:
     as here, 1/d-weighted counts). With N = sum X, the row sums X_w and the column sums X_c,
     ::
 
-        PMI(w, c) = log( X_wc / (X_w * P_cds(c)) ),    P_cds(c) = X_c**cds / sum_c' X_c'**cds
+        PMI(w, c) = log( X_wc / (X_w * P_cds(c)) )
+        P_cds(c)  = X_c**cds / sum_c' X_c'**cds
 
     which for cds = 1 is the textbook log(N X_wc / (X_w X_c)). Raising the context counts to
     cds = 0.75 (as word2vec does for its negative samples) gives rare contexts more

@@ -67,7 +67,8 @@ def dense_block_loss(
 
     W_rows (B, d) and b_rows (B,) are the block's word vectors and biases; f_x and log_x
     are (B, V) with zeros where X is zero, so those entries add nothing. One matrix
-    product gives all B x V predictions; it pays off when X is dense enough (see train.py).
+    product gives all B x V predictions; it pays off when X is dense enough
+    (see :mod:`glove_lite.training.dense`).
     """
     pred = W_rows @ W_tilde.T + b_rows[:, None] + b_tilde[None, :]
     residual = pred - log_x

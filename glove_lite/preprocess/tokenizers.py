@@ -136,7 +136,8 @@ class FastTokenizer:
     instance per thread.
 
     >>> tok = FastTokenizer()
-    >>> ids, line_ends = tok.tokenize("The Union is strong.\\nWe are here!", lines=True)
+    >>> text = "The Union is strong.\\nWe are here!"
+    >>> ids, line_ends = tok.tokenize(text, lines=True)
     >>> [tok.types[i] for i in ids], line_ends.tolist()
     (['the', 'union', 'is', 'strong', '.', 'we', 'are', 'here', '!'], [5])
     """
