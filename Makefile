@@ -98,6 +98,12 @@ sweeps: $(STAMP) ## run the hyper-parameter sweeps
 semantic: $(STAMP) ## train the eras x seeds and controls of the semantic-change chapter
 	$(BIN)/python -m glove_lite.studies.semantic_change
 
+recipes: $(STAMP) ## the paper's recipe against the default on the book's corpus (chapter 4; book/data/training.json)
+	$(BIN)/python -m glove_lite.studies.recipes
+
+scale: $(STAMP) ## time to quality on a text8-sized X beside the C tool (chapter 8; book/data/scale.json)
+	$(BIN)/python -m glove_lite.studies.bench_quality --methods auto,hybrid,tiled --c-epochs 5 --output book/data/scale.json
+
 bias: $(STAMP) ## WEAT bias tests of the book's vectors over five seeds (book/data/bias.json)
 	$(BIN)/python -m glove_lite.studies.bias
 

@@ -51,28 +51,43 @@ def shared_words(base: WordVectors, other: WordVectors, anchors: Sequence[str] |
     return tuple(w for w in base.words if w in other.index and (keep is None or w in keep))
 
 
-def align(base: WordVectors, other: WordVectors, anchors: Sequence[str] | None = None) -> WordVectors:
+def align(
+    base: WordVectors, other: WordVectors, anchors: Sequence[str] | None = None
+) -> WordVectors:
     """``other`` rotated into ``base``'s space by orthogonal Procrustes.
 
-    The rotation is fitted on the words both share (only those in ``anchors``, if given,
-    e.g. frequent words). As in HistWords, the vectors are **length-normalised first**:
-    each word counts once in the fit, whatever its vector's length. The rotation is then
-    applied to all of ``other``'s vectors, which keep their lengths (a rotation changes no
-    length and no cosine). Returns a :class:`WordVectors` with ``other``'s words, in its order.
+    The rotation is fitted on the words both share (only those in ``anchors``, if
+    given, e.g. frequent words). As in HistWords, the vectors are **length-normalised
+    first**: each word counts once in the fit, whatever its vector's length. The
+    rotation is then applied to all of ``other``'s vectors, which keep their lengths
+    (a rotation changes no length and no cosine). Returns a :class:`WordVectors` with
+    ``other``'s words, in its order.
 
-    If ``other`` is ``base`` times an orthogonal matrix, the aligned vectors of the shared
-    words equal ``base``'s (to float precision), whatever words either has besides.
+    If ``other`` is ``base`` times an orthogonal matrix, the aligned vectors of the
+    shared words equal ``base``'s (to float precision), whatever words either has
+    besides.
     """
     anchor_words = shared_words(base, other, anchors)
     if len(anchor_words) < 2:
         what = "the anchors given" if anchors is not None else "the two vocabularies"
-        raise GloveLiteError(f"{len(anchor_words)} word(s) shared by {what}; expected at least 2 to fit a rotation")
+        raise GloveLiteError(
+            f"{len(anchor_words)} word(s) shared by {what}; expected at least 2 to "
+            "fit a rotation"
+        )
     if base.dim != other.dim:
-        raise GloveLiteError(f"base has {base.dim} dimensions and other {other.dim}; expected the same dimension")
+        raise GloveLiteError(
+            f"base has {base.dim} dimensions and other {other.dim}; expected the same "
+            "dimension"
+        )
     rows_base = [base.index[w] for w in anchor_words]
     rows_other = [other.index[w] for w in anchor_words]
-    rotation = procrustes_rotation(unit_rows(other.vectors[rows_other]), unit_rows(base.vectors[rows_base]))
-    return WordVectors(other.words, (np.asarray(other.vectors, dtype=np.float64) @ rotation).astype(np.float32))
+    rotation = procrustes_rotation(
+        unit_rows(other.vectors[rows_other]), unit_rows(base.vectors[rows_base])
+    )
+    return WordVectors(
+        other.words,
+        (np.asarray(other.vectors, dtype=np.float64) @ rotation).astype(np.float32),
+    )
 
 
 def _rows(wv: WordVectors, words: Sequence[str]) -> np.ndarray:
@@ -105,21 +120,34 @@ def top_neighbours(unit: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-sims, axis=1, kind="stable")[:, :k]
 
 
-def neighbour_overlap(a: WordVectors, b: WordVectors, words: Sequence[str], k: int = 10,
-                      among: Sequence[str] | None = None) -> np.ndarray:
-    """The share (n,) of each word's k nearest neighbours that are the same in ``a`` and ``b``.
+def neighbour_overlap(
+    a: WordVectors,
+    b: WordVectors,
+    words: Sequence[str],
+    k: int = 10,
+    among: Sequence[str] | None = None,
+) -> np.ndarray:
+    """The share (n,) of each word's k nearest neighbours that are the same in ``a`` and
+    ``b``.
 
-    Gonen et al. (2020): no alignment needed, since neighbours are computed inside each
-    space. Neighbours are searched among ``among`` (default: every word both spaces have),
-    sorted alphabetically so that tied similarities are broken the same way in both.
-    1 means the same k neighbours; 1 - overlap is a change score.
+    Gonen et al. (2020): no alignment needed, since neighbours are computed inside
+    each space. Neighbours are searched among ``among`` (default: every word both
+    spaces have), sorted alphabetically so that tied similarities are broken the same
+    way in both. 1 means the same k neighbours; 1 - overlap is a change score.
     """
-    candidates = sorted(set(among) if among is not None else set(a.index) & set(b.index))
+    candidates = sorted(
+        set(among) if among is not None else set(a.index) & set(b.index)
+    )
     pos = {w: i for i, w in enumerate(candidates)}
     missing = [w for w in words if w not in pos]
     if missing:
-        raise GloveLiteError(f"{missing[0]!r} is not among the candidate words; expected words both spaces have")
+        raise GloveLiteError(
+            f"{missing[0]!r} is not among the candidate words; expected words both "
+            "spaces have"
+        )
     rows = np.array([pos[w] for w in words], dtype=np.int64)
     na = top_neighbours(unit_rows(_rows(a, candidates)), rows, k)
     nb = top_neighbours(unit_rows(_rows(b, candidates)), rows, k)
-    return np.array([len(set(x.tolist()) & set(y.tolist())) / k for x, y in zip(na, nb)])
+    return np.array(
+        [len(set(x.tolist()) & set(y.tolist())) / k for x, y in zip(na, nb)]
+    )

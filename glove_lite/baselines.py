@@ -32,21 +32,24 @@ GENSIM_MAX_SENTENCE = 10_000
 def ppmi_matrix(X: sp.spmatrix, cds: float = 0.75) -> sp.csr_matrix:
     """Positive PMI of a co-occurrence matrix, with context-distribution smoothing.
 
-    X is (V, V), rows are words w and columns contexts c, entries non-negative (counts or,
-    as here, 1/d-weighted counts). With N = sum X, the row sums X_w and the column sums X_c,
-    ::
+    X is (V, V), rows are words w and columns contexts c, entries non-negative
+    (counts or, as here, 1/d-weighted counts). With N = sum X, the row sums X_w and
+    the column sums X_c, ::
 
         PMI(w, c) = log( X_wc / (X_w * P_cds(c)) )
         P_cds(c)  = X_c**cds / sum_c' X_c'**cds
 
-    which for cds = 1 is the textbook log(N X_wc / (X_w X_c)). Raising the context counts to
-    cds = 0.75 (as word2vec does for its negative samples) gives rare contexts more
-    probability and so tames PMI's bias towards rare words (Levy et al. 2015, sec. 3.2).
-    PPMI = max(PMI, 0); the zeros of X (PMI = -inf) stay zero, so the result is as sparse
-    as X or sparser. Returns a float64 CSR matrix of shape (V, V), in nats.
+    which for cds = 1 is the textbook log(N X_wc / (X_w X_c)). Raising the context
+    counts to cds = 0.75 (as word2vec does for its negative samples) gives rare
+    contexts more probability and so tames PMI's bias towards rare words (Levy et al.
+    2015, sec. 3.2). PPMI = max(PMI, 0); the zeros of X (PMI = -inf) stay zero, so
+    the result is as sparse as X or sparser. Returns a float64 CSR matrix of shape
+    (V, V), in nats.
     """
     if not sp.issparse(X) or X.ndim != 2:
-        raise GloveLiteError(f"X of type {type(X).__name__}; expected a 2-D scipy.sparse matrix")
+        raise GloveLiteError(
+            f"X of type {type(X).__name__}; expected a 2-D scipy.sparse matrix"
+        )
     if not (0 < cds <= 1):
         raise GloveLiteError(f"cds={cds!r}; expected a number in (0, 1]")
     X = sp.csr_matrix(X, dtype=np.float64)
@@ -130,7 +133,8 @@ def train_sgns(
     negative: int = 5,
     sample: float = 1e-3,
 ) -> WordVectors:
-    """Skip-gram with negative sampling (word2vec) trained by gensim; words ordered as our Vocabulary.
+    """Skip-gram with negative sampling (word2vec) trained by gensim; words ordered as
+    our Vocabulary.
 
     ``token_docs``: the tokenised documents (lists of strings, e.g.
     ``TokenizedCorpus.documents()``); ``min_count`` keeps the same words as
@@ -155,14 +159,36 @@ def train_sgns(
     sentences = chunk_documents(token_docs)
     counts = Counter(t for s in sentences for t in s)
     if not any(c >= min_count for c in counts.values()):
-        raise GloveLiteError(f"min_count={min_count} leaves no words (the most frequent occurs {max(counts.values(), default=0)} times)")
-    for name, value in (("dim", dim), ("window", window), ("epochs", epochs), ("workers", workers), ("min_count", min_count)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise GloveLiteError(
+            f"min_count={min_count} leaves no words (the most frequent occurs "
+            f"{max(counts.values(), default=0)} times)"
+        )
+    for name, value in (
+        ("dim", dim),
+        ("window", window),
+        ("epochs", epochs),
+        ("workers", workers),
+        ("min_count", min_count),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
             raise GloveLiteError(f"{name}={value!r}; expected an integer >= 1")
     with _quiet_gensim():
         model = Word2Vec(
-            sentences=sentences, vector_size=dim, window=window, min_count=min_count, sg=1, hs=0,
-            negative=negative, sample=sample, epochs=epochs, seed=seed, workers=workers,
+            sentences=sentences,
+            vector_size=dim,
+            window=window,
+            min_count=min_count,
+            sg=1,
+            hs=0,
+            negative=negative,
+            sample=sample,
+            epochs=epochs,
+            seed=seed,
+            workers=workers,
         )
     kv = model.wv
     words = sorted(kv.index_to_key, key=lambda w: (-counts[w], w))

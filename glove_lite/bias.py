@@ -79,10 +79,17 @@ def _rows(vectors: WordVectors, name: str, words: Sequence[str]) -> np.ndarray:
     return rows / np.where(norms > 0, norms, 1.0)
 
 
-def association(vectors: WordVectors, words: Sequence[str], A: Sequence[str], B: Sequence[str]) -> np.ndarray:
-    """s(w, A, B) for each word w (n,): mean cosine similarity with A minus mean cosine similarity with B."""
+def association(
+    vectors: WordVectors, words: Sequence[str], A: Sequence[str], B: Sequence[str]
+) -> np.ndarray:
+    """s(w, A, B) for each word w (n,): mean cosine similarity with A minus mean cosine
+    similarity with B."""
     _check_disjoint("A", A, "B", B)
-    w, a, b = _rows(vectors, "words", words), _rows(vectors, "A", A), _rows(vectors, "B", B)
+    w, a, b = (
+        _rows(vectors, "words", words),
+        _rows(vectors, "A", A),
+        _rows(vectors, "B", B),
+    )
     return (w @ a.T).mean(axis=1) - (w @ b.T).mean(axis=1)
 
 

@@ -55,10 +55,13 @@ def _check_window(window_size: int) -> None:
         raise ValueError(f"window_size={window_size!r}; expected an integer >= 1")
 
 
-def naive_cooc_matrix(token_ids: Documents, vocab_size: int, window_size: int = 10) -> np.ndarray:
+def naive_cooc_matrix(
+    token_ids: Documents, vocab_size: int, window_size: int = 10
+) -> np.ndarray:
     """The readable reference: a dense (V, V) float64 matrix filled by a double loop.
 
-    Memory O(V^2) and time O(tokens x window) in pure Python: for tests and teaching only.
+    Memory O(V^2) and time O(tokens x window) in pure Python: for tests and teaching
+    only.
     """
     _check_window(window_size)
     X = np.zeros((vocab_size, vocab_size), dtype=np.float64)
@@ -72,8 +75,11 @@ def naive_cooc_matrix(token_ids: Documents, vocab_size: int, window_size: int = 
     return X
 
 
-def build_cooc_matrix(token_ids: Documents, vocab_size: int, window_size: int = 10) -> sp.csr_matrix:
-    """The co-occurrence matrix as a symmetric ``scipy.sparse`` CSR matrix, shape (V, V), float64.
+def build_cooc_matrix(
+    token_ids: Documents, vocab_size: int, window_size: int = 10
+) -> sp.csr_matrix:
+    """The co-occurrence matrix as a symmetric ``scipy.sparse`` CSR matrix, shape (V,
+    V), float64.
 
     Vectorised: for each offset d = 1..window, all pairs (ids[p], ids[p + d]) inside one
     document become one sparse matrix with weight 1/d; their sum U counts each pair once
@@ -98,9 +104,16 @@ def build_cooc_matrix(token_ids: Documents, vocab_size: int, window_size: int = 
     return X
 
 
-def cooc_matrix_to_arrays(X: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The non-zeros of X as arrays ``(i, j, X_ij)``: int32, int32, float64, in row-major order."""
+def cooc_matrix_to_arrays(
+    X: sp.spmatrix | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-zeros of X as arrays ``(i, j, X_ij)``: int32, int32, float64, in row-
+    major order."""
     coo = sp.coo_matrix(X)
     coo.sum_duplicates()  # also sorts row-major
     keep = coo.data != 0
-    return coo.row[keep].astype(np.int32), coo.col[keep].astype(np.int32), coo.data[keep].astype(np.float64)
+    return (
+        coo.row[keep].astype(np.int32),
+        coo.col[keep].astype(np.int32),
+        coo.data[keep].astype(np.float64),
+    )

@@ -76,18 +76,24 @@ def _vocab_limit(vectors: WordVectors, restrict_vocab: int | None) -> int:
     return len(vectors) if restrict_vocab is None else min(int(restrict_vocab), len(vectors))
 
 
-def word_similarity(vectors: WordVectors, benchmark: str = "wordsim353", restrict_vocab: int | None = None) -> Score:
-    """Spearman correlation with human similarity ratings (``"wordsim353"`` or ``"simlex999"``).
+def word_similarity(
+    vectors: WordVectors,
+    benchmark: str = "wordsim353",
+    restrict_vocab: int | None = None,
+) -> Score:
+    """Spearman correlation with human similarity ratings (``"wordsim353"`` or
+    ``"simlex999"``).
 
-    Only pairs whose two words are among the first ``restrict_vocab`` words of ``vectors``
-    (default: all of them) are scored; ``covered`` says how many.
+    Only pairs whose two words are among the first ``restrict_vocab`` words of
+    ``vectors`` (default: all of them) are scored; ``covered`` says how many.
     """
     total = len(_read_pairs(benchmark))
     kv = vectors.to_gensim()
     with _quiet_gensim():
         try:
             _pearson, spearman, oov_percent = kv.evaluate_word_pairs(
-                _path(SIMILARITY_FILES[benchmark]), case_insensitive=True,
+                _path(SIMILARITY_FILES[benchmark]),
+                case_insensitive=True,
                 restrict_vocab=_vocab_limit(vectors, restrict_vocab),
             )
         except ValueError:  # gensim's answer when no pair is in the vocabulary

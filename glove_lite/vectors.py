@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -69,35 +69,46 @@ class WordVectors:
         """Cosine similarity of two words."""
         return float(self._unit[self._id(a)] @ self._unit[self._id(b)])
 
-    def _top(self, query: np.ndarray, k: int, exclude: set[int]) -> list[tuple[str, float]]:
+    def most_similar(
+        self, query: np.ndarray, k: int = 10, exclude: Iterable[int] = ()
+    ) -> list[tuple[str, float]]:
+        """The ``k`` words most cosine-similar to the vector ``query`` (d,), skipping the
+        row ids in ``exclude``: ``[(word, similarity), ...]``, ties in vocabulary order."""
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise GloveLiteError(f"k={k!r}; expected an integer >= 1")
+        exclude = sorted(set(exclude))
         sims = self._unit @ (query / max(float(np.linalg.norm(query)), 1e-12))
-        sims[list(exclude)] = -np.inf
+        sims[exclude] = -np.inf
         k = min(k, len(self.words) - len(exclude))
-        # Every word at least as similar as the k-th best, then the best k by similarity, ties by
-        # vocabulary order: the same answer whichever order a (SIMD) partition leaves them in.
+        # Every word at least as similar as the k-th best, then the best k by similarity,
+        # ties by vocabulary order: the same answer whatever order a (SIMD) partition
+        # leaves them in.
         kth = -np.partition(-sims, k - 1)[k - 1] if k < len(sims) else -np.inf
-        top = sorted(np.flatnonzero(sims >= kth).tolist(), key=lambda i: (-sims[i], i))[:k]
+        candidates = np.flatnonzero(sims >= kth).tolist()
+        top = sorted(candidates, key=lambda i: (-sims[i], i))[:k]
         return [(self.words[i], float(sims[i])) for i in top]
 
     def nearest_neighbors(self, word: str, k: int = 10) -> list[tuple[str, float]]:
         """The ``k`` words most cosine-similar to ``word``, the word itself excluded."""
         i = self._id(word)
-        return self._top(self.vectors[i], k, {i})
+        return self.most_similar(self.vectors[i], k, {i})
 
     def analogy(self, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
-        """3CosAdd: words d with a : b :: c : d, i.e. closest to b - a + c. Excludes a, b and c.
+        """3CosAdd: words d with a : b :: c : d, i.e. closest to b - a + c, excluding a, b
+        and c.
 
         Without the exclusion the answer is usually one of the query words (b or c).
         """
         ia, ib, ic = self._id(a), self._id(b), self._id(c)
         query = self._unit[ib] - self._unit[ia] + self._unit[ic]
-        return self._top(query, k, {ia, ib, ic})
+        return self.most_similar(query, k, {ia, ib, ic})
 
     # ------------------------------------------------------------------ files
 
-    def save(self, path: str | Path, format: FileFormat = "glove", overwrite: bool = False) -> None:
+
+    def save(
+        self, path: str | Path, format: FileFormat = "glove", overwrite: bool = False
+    ) -> None:
         """Write the vectors atomically: GloVe text (``word v1 ... vd`` per line, no header) or
         word2vec text (a ``count dim`` header first). Floats are written with 9 significant
         digits, enough to read back the same float32 values."""

@@ -26,7 +26,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 # Per target ISA: the switches, and the numpy dispatch targets above it.
 ISAS = {

@@ -14,7 +14,6 @@ from typing import Any
 
 import jupytext
 import nbformat
-import pytest
 
 PAIRING = "ipynb,md:myst"
 MAX_OUTPUT_CHARS = 1_000_000

@@ -17,7 +17,7 @@ import glove_lite.book.exercises as ex
 from glove_lite.book.exercises import CheckFailed
 from glove_lite.book.exercises.scaling import _sparse_adagrad, _sparse_cases
 
-from exercise_references_ch8 import dsgd_schedule, sparse_adagrad_step
+from exercise_references_ch8 import dsgd_schedule
 
 
 def test_reference_step_equals_dense_optax_adagrad():

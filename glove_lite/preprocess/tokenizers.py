@@ -22,7 +22,9 @@ def _sentence_splitter():
     return PunktSentenceTokenizer()
 
 
-def tokenize(text: str, lowercase: bool = True, keep_punctuation: bool = True) -> list[str]:
+def tokenize(
+    text: str, lowercase: bool = True, keep_punctuation: bool = True
+) -> list[str]:
     """Split ``text`` into word tokens, offline.
 
     >>> tokenize("The Union is strong. We are here!")
@@ -176,8 +178,9 @@ class FastTokenizer:
             self._table, self._table_hash = rehash(2 * self._table.size, self._type_hash, n_types)
 
     def tokenize(self, text: str | bytes, lines: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Token type ids of ``text``, shape (n,) int32, and (``lines=True``) the number of tokens before
-        each newline, shape (newlines,) int64. ``bytes`` must be valid UTF-8 (it is not checked)."""
+        """Token type ids of ``text``, shape (n,) int32, and (``lines=True``) the number
+        of tokens before each newline, shape (newlines,) int64. ``bytes`` must be
+        valid UTF-8 (it is not checked)."""
         from glove_lite._tokscan import scan
 
         if isinstance(text, str):

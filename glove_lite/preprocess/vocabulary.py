@@ -40,27 +40,40 @@ class Vocabulary:
 
     @classmethod
     def from_counts(
-        cls, counts: Counter | dict[str, int], min_count: int = 1, max_size: int | None = None, unk: bool = False
+        cls,
+        counts: Counter | dict[str, int],
+        min_count: int = 1,
+        max_size: int | None = None,
+        unk: bool = False,
     ) -> "Vocabulary":
-        """Keep words seen at least ``min_count`` times, at most ``max_size`` of them (most frequent first)."""
+        """Keep words seen at least ``min_count`` times, at most ``max_size`` of them
+        (most frequent first)."""
         if min_count < 1:
             raise VocabularyError(f"min_count={min_count}; expected an integer >= 1")
         if max_size is not None and max_size < 1:
-            raise VocabularyError(f"max_size={max_size}; expected an integer >= 1 or None")
-        kept = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
+            raise VocabularyError(
+                f"max_size={max_size}; expected an integer >= 1 or None"
+            )
+        kept = sorted(
+            ((w, c) for w, c in counts.items() if c >= min_count),
+            key=lambda wc: (-wc[1], wc[0]),
+        )
         if max_size is not None:
             kept = kept[:max_size]
         if not kept:
             top = max(counts.values(), default=0)
             raise VocabularyError(
-                f"min_count={min_count} leaves no words (the most frequent word occurs {top} times); "
+                f"min_count={min_count} leaves no words (the most frequent word "
+                f"occurs {top} times); "
                 f"expected min_count <= {max(top, 1)}"
             )
         words = [w for w, _ in kept]
         freqs = [c for _, c in kept]
         if unk:
             if UNK in counts:
-                raise VocabularyError(f"the corpus itself contains the token {UNK!r}; cannot reserve it")
+                raise VocabularyError(
+                    f"the corpus itself contains the token {UNK!r}; cannot reserve it"
+                )
             words.append(UNK)
             freqs.append(sum(counts.values()) - sum(freqs))
         return cls(tuple(words), tuple(freqs), min_count)
@@ -119,7 +132,9 @@ def build_word_index(
     return Vocabulary.from_documents(documents, min_count=min_count, max_size=max_size, unk=unk)
 
 
-def tokens_to_ids(tokens: Sequence[str], vocab: Vocabulary, oov: OovPolicy = "drop") -> np.ndarray:
+def tokens_to_ids(
+    tokens: Sequence[str], vocab: Vocabulary, oov: OovPolicy = "drop"
+) -> np.ndarray:
     """Map tokens to int32 ids, shape (n,).
 
     Out-of-vocabulary tokens are dropped (``oov="drop"``, as the reference C tool does,
@@ -131,7 +146,10 @@ def tokens_to_ids(tokens: Sequence[str], vocab: Vocabulary, oov: OovPolicy = "dr
         ids = [index[t] for t in tokens if t in index]
     elif oov == "unk":
         if not vocab.has_unk:
-            raise VocabularyError(f"oov='unk' needs a vocabulary built with unk=True (one ending in {UNK!r})")
+            raise VocabularyError(
+                "oov='unk' needs a vocabulary built with unk=True (one ending in "
+                f"{UNK!r})"
+            )
         unk_id = len(vocab) - 1
         ids = [index.get(t, unk_id) for t in tokens]
     elif oov == "error":

@@ -145,6 +145,14 @@ def report(runs: dict, c_tool: dict | None, print_=print) -> dict:
     return table
 
 
+def auto_plan(X: sp.csr_matrix):
+    """The plan ``method="auto"`` makes for X at the benchmark's settings."""
+    from glove_lite.training import TrainConfig
+    from glove_lite.training.plan import make_plan
+
+    return make_plan(X, TrainConfig(method="auto"))
+
+
 def corner_density_profile(X: sp.csr_matrix, points: int = 60) -> dict:
     """The non-zeros of the corner X[:k, :k] at ``points`` values of k (log-spaced, from 64 to V), and the
     density above which the planner's dense corner tiles cost less than sparse steps."""
@@ -240,11 +248,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"the C tool, {args.c_epochs} epochs:")
             c_tool = run_c_tool(build, X, loaded.vocab.words, loaded.vocab.counts, args.c_epochs, tmp)
+        methods = args.methods.split(",")
+        auto = auto_plan(X) if "auto" in methods else None
         del loaded, X
         runs = {}
-        for method in args.methods.split(","):
+        for method in methods:
+            if method == "auto" and auto.method in methods:
+                continue  # the same run as the strategy it chooses; filled in below
             print(f"{method}, {args.epochs} epochs:")
             runs[method] = run_ours(counts, {"method": method, "epochs": args.epochs})
+        if auto is not None and "auto" not in runs:
+            print(f"auto chooses {auto.method}: its run is {auto.method}'s")
+            runs = {"auto": {**runs[auto.method], "plan": auto.describe(), "method": auto.method}, **runs}
         print("\nloss (exact, same X) after each epoch, against cumulative training seconds:")
         table = report(runs, c_tool)
     book = book_section(peer=args.peer) if args.book else None

@@ -156,8 +156,9 @@ def settings_of(config: "TrainConfig") -> dict:
 def init_params(key: jax.Array, vocab_size: int, dim: int) -> GloveParams:
     """Uniform(-0.5, 0.5) / dim vectors as in the reference C tool; zero biases.
 
-    W and W_tilde get *independent* keys: with one key they start equal, and since the loss
-    is symmetric in them (X is symmetric) they would get equal gradients for ever.
+    W and W_tilde get *independent* keys: with one key they start equal, and since
+    the loss is symmetric in them (X is symmetric) they would get equal gradients for
+    ever.
     """
     k_w, k_wt = jax.random.split(key)
     W = (jax.random.uniform(k_w, (vocab_size, dim), jnp.float32) - 0.5) / dim

@@ -147,7 +147,9 @@ def make_blocks(X: sp.csr_matrix, block_rows: int, x_max: float, alpha: float, s
 def block_loss_as_words(params: GloveParams, rows, f_dense, log_dense):
     """The loss of rows R of X: word vectors W[R] against every context vector."""
     W, W_tilde, b, b_tilde = params
-    get = lambda a: a.at[rows].get(mode="fill", fill_value=0.0)  # noqa: E731  (row id V pads)
+    def get(a):  # rows of a; row id V pads (zeros)
+        return a.at[rows].get(mode="fill", fill_value=0.0)
+
     return dense_block_loss(get(W), W_tilde, get(b), b_tilde, f_dense, log_dense)
 
 
@@ -178,26 +180,36 @@ def dense_step(params, opt_state, block, optimizer, V, block_loss):
 def dense_epoch(params, opt_state, key, blocks, optimizer, V, block_roles="alternate"):
     """One pass over the blocks in a random order: ``(params, opt_state, summed loss)``.
 
-    "alternate" walks the shuffled blocks two at a time, the first as words and the second as
-    contexts; "both" takes one block per step in both roles.
+    "alternate" walks the shuffled blocks two at a time, the first as words and the
+    second as contexts; "both" takes one block per step in both roles.
     """
     n_blocks = blocks[0].shape[0]
     if block_roles == "alternate" and n_blocks % 2:
-        raise GloveLiteError(f"{n_blocks} blocks; alternating roles takes them in pairs: use make_blocks(..., even=True)")
+        raise GloveLiteError(
+            f"{n_blocks} blocks; alternating roles takes them in pairs: use "
+            "make_blocks(..., even=True)"
+        )
     order = jax.random.permutation(key, n_blocks)
     take = lambda k: tuple(a[k] for a in blocks)  # noqa: E731
 
     if block_roles == "both":
+
         def body(carry, k):
-            params, opt_state, loss = dense_step(*carry, take(k), optimizer, V, symmetric_block_loss)
+            params, opt_state, loss = dense_step(
+                *carry, take(k), optimizer, V, symmetric_block_loss
+            )
             return (params, opt_state), loss
 
         steps = order
     else:
+
         def body(carry, pair):
-            params, opt_state, loss_w = dense_step(*carry, take(pair[0]), optimizer, V, block_loss_as_words)
-            params, opt_state, loss_c = dense_step(params, opt_state, take(pair[1]), optimizer, V,
-                                                   block_loss_as_contexts)
+            params, opt_state, loss_w = dense_step(
+                *carry, take(pair[0]), optimizer, V, block_loss_as_words
+            )
+            params, opt_state, loss_c = dense_step(
+                params, opt_state, take(pair[1]), optimizer, V, block_loss_as_contexts
+            )
             return (params, opt_state), loss_w + loss_c
 
         steps = order.reshape(-1, 2)

@@ -51,14 +51,19 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 
 
 @lru_cache(maxsize=64)
-def make_optimizer(name: str, learning_rate: float, grad_clip: float | None) -> optax.GradientTransformation:
-    """Element-wise gradient clipping (when ``grad_clip`` is set), then the optimizer ``name`` at ``learning_rate``.
+def make_optimizer(
+    name: str, learning_rate: float, grad_clip: float | None
+) -> optax.GradientTransformation:
+    """Element-wise gradient clipping (when ``grad_clip`` is set), then the optimizer
+    ``name`` at ``learning_rate``.
 
-    Cached: jitted epochs take the transformation as a static argument, so equal settings must
-    give the same object for later runs to reuse the compiled epoch.
+    Cached: jitted epochs take the transformation as a static argument, so equal
+    settings must give the same object for later runs to reuse the compiled epoch.
     """
     if name not in OPTIMIZERS:
-        raise GloveLiteError(f"optimizer={name!r}; expected one of {', '.join(map(repr, OPTIMIZERS))}")
+        raise GloveLiteError(
+            f"optimizer={name!r}; expected one of {', '.join(map(repr, OPTIMIZERS))}"
+        )
     opt = OPTIMIZERS[name].make(learning_rate)
     return opt if grad_clip is None else optax.chain(optax.clip(grad_clip), opt)
 
