@@ -96,7 +96,7 @@ def score(epoch, params, loss):
 
 result = train_glove(X, config, callback=score)
 print(json.dumps({"curve": curve, "plan": result.plan.describe(), "method": result.method,
-                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9}))
 """
 
 

@@ -32,7 +32,7 @@ import json, resource, sys, time
 start = time.perf_counter()
 {body}
 print(json.dumps({{"seconds": time.perf_counter() - start,
-                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, **extra}}))
+                  "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, **extra}}))
 """
 
 _IN_MEMORY = """
