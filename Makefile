@@ -104,6 +104,9 @@ recipes: $(STAMP) ## the paper's recipe against the default on the book's corpus
 scale: $(STAMP) ## time to quality on a text8-sized X beside the C tool (chapter 8; book/data/scale.json)
 	$(BIN)/python -m glove_lite.studies.bench_quality --methods auto,hybrid,tiled --c-epochs 5 --output book/data/scale.json
 
+warm-start: $(STAMP) ## the book's corpus trained from Stanford's vectors against a cold start (book/data/warm_start.json)
+	$(BIN)/python -m glove_lite.studies.warm_start
+
 bias: $(STAMP) ## WEAT bias tests of the book's vectors over five seeds (book/data/bias.json)
 	$(BIN)/python -m glove_lite.studies.bias
 
