@@ -28,6 +28,8 @@ import numpy as np
 
 from glove_lite.fileio import atomic_write
 
+__all__ = ["CorpusSpec", "SYLLABLES", "generate_ranks", "main", "spell", "write_corpus"]
+
 _ONSETS = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "st", "tr"]
 _VOWELS = ["a", "e", "i", "o", "u"]
 SYLLABLES = [o + v for o in _ONSETS for v in _VOWELS]  # 100 syllables
