@@ -133,7 +133,7 @@ def weat_test(vectors: WordVectors, X: Sequence[str], Y: Sequence[str], A: Seque
               n_permutations: int = 100_000, seed: int = 0) -> WeatResult:
     """The WEAT effect size and its one-sided permutation p-value.
 
-    The p-value is the share of splits of X ∪ Y into sets of sizes |X| and |Y| whose statistic
+    The p-value is the share of splits of X ∪ Y into sets of the sizes of X and Y whose statistic
     is at least the observed one (ties count against the hypothesis). When there are at most
     ``n_permutations`` splits, all are counted (the observed one among them) and the p-value is
     exact; otherwise ``n_permutations`` random splits (``seed``) are drawn and the p-value is
