@@ -220,7 +220,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume and args.checkpoint is None:
         raise GloveLiteError("--resume given without --checkpoint DIR; name the folder to resume from")
     vectors, result = train_from_counts(counts, config, progress=not args.quiet, checkpoint_dir=args.checkpoint,
-                                        checkpoint_every=args.checkpoint_every, resume=args.resume)
+                                        checkpoint_every=args.checkpoint_every, resume=args.resume,
+                                        free_x=True)  # X is not needed after training: its memory goes back
     vectors.save(args.output, format=args.format, overwrite=args.overwrite)
     log(f"method: {result.plan.describe()}")
     log(f"final loss {result.losses[-1]:.4f}; trained in {result.seconds:.1f} s ({result.method} method), "

@@ -42,12 +42,12 @@ def _tokens_key(documents: Sequence[Document], lowercase: bool, keep_punctuation
 
 
 def train_from_counts(counts: Counts, config: TrainConfig = TrainConfig(), progress: bool = False,
-                      callback: EpochCallback | None = None, **checkpoints) -> tuple[WordVectors, TrainResult]:
+                      callback: EpochCallback | None = None, **options) -> tuple[WordVectors, TrainResult]:
     """The training stage: fit GloVe to X and pair the vectors (W + W~) with the vocabulary's words.
 
-    ``checkpoints``: train_glove's checkpoint_dir, checkpoint_every and resume.
+    ``options``: train_glove's checkpoint_dir, checkpoint_every, resume and free_x (which empties ``counts.X``).
     """
-    result = train_glove(counts.X, config, callback=callback, progress=progress, words=counts.vocab.words, **checkpoints)
+    result = train_glove(counts.X, config, callback=callback, progress=progress, words=counts.vocab.words, **options)
     return WordVectors.from_params(counts.vocab.words, result.params), result
 
 

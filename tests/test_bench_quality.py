@@ -1,5 +1,7 @@
 """The time-to-quality benchmark: its one loss function, the time to a target, a child's curve, the C tool's input."""
 
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -54,3 +56,30 @@ def test_the_c_tools_input_holds_every_nonzero_with_ids_from_one(tmp_path):
     assert sorted(records.tolist()) == [(1, 2, 2.5), (2, 1, 2.5), (2, 2, 1.0)]
     assert (tmp_path / "vocab.txt").read_text() == "a 5\nb 3\n"
     assert bq.build_c_tool(tmp_path / "no-such-peer", tmp_path) is None  # skipped, not failed
+
+
+def _small_counts(tmp_path):
+    X = random_symmetric(V=60, density=0.2, seed=2, empty_rows=())
+    vocab = Vocabulary(tuple(f"w{k}" for k in range(60)), tuple(range(120, 60, -1)), 1)
+    return X, save_counts(Counts(vocab, X, {"window": 5}), tmp_path / "x.npz")
+
+
+def test_glove_python_runs_an_epoch_at_a_time_and_learns():
+    X = random_symmetric(V=60, density=0.2, seed=2, empty_rows=()).astype(np.float32)
+    run = bq.run_glove_python(X, epochs=4, dim=8, log=lambda _: None)
+    seconds, losses = zip(*run["curve"])
+    assert len(losses) == 4 and losses[-1] < 0.7 * losses[0] and list(seconds) == sorted(seconds)
+
+
+def test_glove_python_is_skipped_with_a_message_where_it_is_not_installed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "glove.glove_cython", None)  # import raises ImportError
+    run = bq.run_glove_python(random_symmetric(V=10, seed=1), epochs=1)
+    assert "pip install bicleaner-ai-glove" in run["skipped"]
+
+
+def test_the_command_lines_peak_is_measured_beside_the_formula(tmp_path):
+    X, path = _small_counts(tmp_path)
+    predicted = bq.predicted_command_peak(X, "tiled", dim=8)
+    peak = bq.command_line_peak(path, "tiled", predicted, dim=8)
+    assert 0.05 < peak["measured_gb"] < 4 and peak["predicted_gb"] == round(predicted / 1e9, 3)
+    assert abs(peak["error"]) < 0.5  # a small X: mostly the process itself (PROCESS_BASE_BYTES)

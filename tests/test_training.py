@@ -101,6 +101,22 @@ def test_training_lowers_the_loss_and_the_same_seed_repeats_bit_for_bit(small_co
     assert not np.array_equal(np.asarray(a.params.W), np.asarray(other.params.W))
 
 
+@pytest.mark.parametrize("method", sorted(STRATEGIES))
+def test_free_x_empties_x_only_where_the_strategy_trains_on_its_own_copy(small_corpus, method):
+    _, _, X = small_corpus
+    X = X.tocsr(copy=True)
+    X.sort_indices()
+    kept = X.copy()
+    config = TrainConfig(dim=8, epochs=2, method=method, seed=3)
+    freed = train_glove(X, config, free_x=True)
+    assert X.nnz == (0 if STRATEGIES[method].copies_x else kept.nnz)
+    assert X.shape == kept.shape and X.indptr.size == kept.shape[0] + 1  # still a valid matrix
+    plain = train_glove(kept, config)
+    assert freed.losses == plain.losses
+    for p, q in zip(freed.params, plain.params):
+        np.testing.assert_array_equal(np.asarray(p), np.asarray(q))
+
+
 @pytest.mark.parametrize("method, optimizer", [(m, "adagrad") for m in sorted(STRATEGIES)]
                          + [("sparse", "adam"), ("tiled", "yogi"), ("hybrid", "adamw")])
 def test_interrupted_and_resumed_run_is_bit_identical(small_corpus, tmp_path, method, optimizer):

@@ -31,6 +31,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numba
@@ -112,6 +113,67 @@ def run_ours(counts: Path, settings: dict, log=print) -> dict:
     if proc.returncode:
         return {"skipped": f"the child failed (exit {proc.returncode})"}
     return json.loads(out.strip().splitlines()[-1])
+
+
+def run_glove_python(X: sp.csr_matrix, epochs: int, dim: int = 100, threads: int = 2, seed: int = 0, log=print) -> dict:
+    """glove-python (``pip install bicleaner-ai-glove``), its own fit loop an epoch at a time: one vector and bias per
+    word, X's upper triangle in a new shuffled order each epoch (Hogwild AdaGrad, its defaults: 0.05, x_max 100,
+    alpha 0.75, loss clipped at 10). Scored as W = W~ and b = b~. Skipped with a message where it is not installed."""
+    try:
+        from glove.glove_cython import fit_vectors
+    except ImportError as exc:
+        return {"skipped": f"glove-python is not installed ({exc}; pip install bicleaner-ai-glove)"}
+    upper = sp.triu(X, format="coo")
+    row, col, data = upper.row.astype(np.int32), upper.col.astype(np.int32), upper.data.astype(np.float64)
+    del upper
+    rng = np.random.RandomState(seed)
+    W = (rng.rand(X.shape[0], dim) - 0.5) / dim
+    b = np.zeros(X.shape[0])
+    W_grad, b_grad = np.ones_like(W), np.ones_like(b)
+    order = np.arange(row.size, dtype=np.int32)
+    curve, seconds = [], 0.0
+    for epoch in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        rng.shuffle(order)
+        fit_vectors(W, W_grad, b, b_grad, row, col, data, order, 0.05, 100.0, 0.75, 10.0, threads)
+        seconds += time.perf_counter() - t0
+        curve.append((round(seconds, 2), exact_loss(X, (W, W, b, b))))
+        log(f"    {{'epoch': {epoch}, 'seconds': {curve[-1][0]}, 'loss': {curve[-1][1]}}}")
+    return {"curve": curve, "plan": f"glove-python, {threads} threads, its upper-triangle pairs shuffled"}
+
+
+_COMMAND_PEAK = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(usage.ru_maxrss * 1024 if status == 0 else -1)
+"""
+
+
+def predicted_command_peak(X: sp.csr_matrix, method: str, dim: int = 100) -> int:
+    """:func:`~glove_lite.training.plan.predicted_peak_bytes` for ``glove-lite train --method M`` on X (which
+    frees X once a strategy has its own copy), with the plan's corner or groups."""
+    from glove_lite.training import TrainConfig
+    from glove_lite.training.plan import make_plan, predicted_peak_bytes
+
+    plan = make_plan(X, TrainConfig(method=method, dim=dim))
+    extra = {"corner": plan.corner, "corner_rows_nnz": int(X.indptr[plan.corner])} if plan.corner else {}
+    return predicted_peak_bytes(plan.method, X.shape[0], X.nnz, dim, groups=plan.groups or 1, free_x=True, **extra)
+
+
+def command_line_peak(counts: Path, method: str, predicted: int, dim: int = 100) -> dict:
+    """``glove-lite train --cooccurrence counts --epochs 1 --method M`` in a process of its own: its peak resident
+    memory (GB) beside the ``predicted`` bytes, and the prediction's relative error."""
+    with tempfile.TemporaryDirectory(prefix="glove-peak-") as tmp:
+        command = [sys.executable, "-m", "glove_lite.cli", "train", "--cooccurrence", str(counts), "--epochs", "1",
+                   "--method", method, "--dim", str(dim), "--quiet", "--output", str(Path(tmp) / "vectors.txt")]
+        out = subprocess.run([sys.executable, "-c", _COMMAND_PEAK, *command], capture_output=True, text=True,
+                             check=True, env={**os.environ, "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")})
+    measured = int(out.stdout.split()[-1])
+    if measured < 0:
+        return {"skipped": f"glove-lite train --method {method} failed"}
+    return {"measured_gb": round(measured / 1e9, 3), "predicted_gb": round(predicted / 1e9, 3),
+            "error": round(predicted / measured - 1, 3)}
 
 
 # ----------------------------------------------------------------------------- the report
@@ -228,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--c-epochs", type=int, default=15, help="epochs of the C tool (default 15)")
     parser.add_argument("--methods", default="auto,hybrid,sparse,tiled",
                         help="comma-separated methods of ours (default auto,hybrid,sparse,tiled)")
+    parser.add_argument("--glove-python-epochs", type=int, default=5,
+                        help="epochs of glove-python where it is installed (default 5; 0: not run)")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the command line's peak memory for each method (one epoch each)")
     parser.add_argument("--peer", type=Path, default=PEER, help="the C tool's source folder")
     parser.add_argument("--output", type=Path, help="write the curves and the table as JSON here")
     parser.add_argument("--book", action="store_true", help="also the book's corpus: seconds and scores, three seeds")
@@ -250,6 +316,12 @@ def main(argv: list[str] | None = None) -> int:
             c_tool = run_c_tool(build, X, loaded.vocab.words, loaded.vocab.counts, args.c_epochs, tmp)
         methods = args.methods.split(",")
         auto = auto_plan(X) if "auto" in methods else None
+        chosen = sorted({auto.method if m == "auto" else m for m in methods})
+        predicted = {} if args.no_memory else {m: predicted_command_peak(X, m) for m in chosen}
+        others = {}
+        if args.glove_python_epochs:
+            print(f"glove-python, {args.glove_python_epochs} epochs:")
+            others["glove-python"] = run_glove_python(X, args.glove_python_epochs)
         del loaded, X
         runs = {}
         for method in methods:
@@ -260,15 +332,23 @@ def main(argv: list[str] | None = None) -> int:
         if auto is not None and "auto" not in runs:
             print(f"auto chooses {auto.method}: its run is {auto.method}'s")
             runs = {"auto": {**runs[auto.method], "plan": auto.describe(), "method": auto.method}, **runs}
+        memory = {m: command_line_peak(counts, m, predicted[m]) for m in predicted}
+        runs.update(others)
         print("\nloss (exact, same X) after each epoch, against cumulative training seconds:")
         table = report(runs, c_tool)
+        if memory:
+            print("peak memory of glove-lite train --cooccurrence (one epoch) against predicted_peak_bytes:")
+            for m, peak in memory.items():
+                print(f"  {m}: " + (peak["skipped"] if "skipped" in peak else
+                                    f"{peak['measured_gb']:.2f} GB, predicted {peak['predicted_gb']:.2f} GB "
+                                    f"({peak['error']:+.0%})"))
     book = book_section(peer=args.peer) if args.book else None
     if args.output:
         from glove_lite.fileio import atomic_write
 
         with atomic_write(args.output, overwrite=True) as fh:
             json.dump({"V": V, "nnz": nnz, "corner_profile": corner, "c_tool": c_tool, "runs": runs,
-                       "to_c_tool_loss": table, "book": book}, fh, indent=1)
+                       "to_c_tool_loss": table, "memory": memory, "book": book}, fh, indent=1)
     return 0
 
 

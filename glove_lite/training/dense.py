@@ -224,6 +224,7 @@ class DenseBlocks(Strategy):
     name = "dense"
     summary = "blocks of whole rows of X by matrix products (fast where X is dense enough)"
     batch_size = 64  # rows per block
+    copies_x = True
     needs_symmetric = False
 
     def __init__(self, X, config, plan):

@@ -35,7 +35,8 @@ def checked_cooc_matrix(X) -> sp.csr_matrix:
     if not sp.issparse(X) or X.ndim != 2 or X.shape[0] != X.shape[1]:
         raise GloveLiteError(f"X of type {type(X).__name__} and shape {getattr(X, 'shape', None)}; expected a square "
                              "scipy.sparse matrix")
-    X = sp.csr_matrix(X)
+    if not isinstance(X, sp.csr_matrix):  # a CSR matrix is used as it is (train_glove's free_x empties the caller's X)
+        X = sp.csr_matrix(X)
     if X.nnz == 0:
         raise GloveLiteError("X has no non-zero entries; expected a co-occurrence matrix of a non-empty corpus")
     if X.data.min() <= 0 or not np.isfinite(X.data).all():
@@ -65,6 +66,11 @@ def check_symmetric(X: sp.csr_matrix, seed: int = 0) -> None:
                                  "such as build_cooc_matrix makes")
 
 
+def _empty(X: sp.csr_matrix) -> None:
+    """Drop X's non-zeros in place: X stays a valid (V, V) matrix, and its arrays are freed."""
+    X.data, X.indices, X.indptr = X.data[:0].copy(), X.indices[:0].copy(), np.zeros_like(X.indptr)
+
+
 def _initial_vectors(config: TrainConfig, words: Sequence[str] | None, V: int):
     """``config.init`` lined up with ``words``: (vectors (V, d), found (V,))."""
     from glove_lite.pretrained import initial_vectors
@@ -91,6 +97,7 @@ def train_glove(
     checkpoint_every: int = 1,
     resume: bool = False,
     words: Sequence[str] | None = None,
+    free_x: bool = False,
 ) -> TrainResult:
     """Fit GloVe vectors to the co-occurrence matrix X (scipy sparse, (V, V), symmetric, positive entries).
 
@@ -106,6 +113,10 @@ def train_glove(
     ``resume``; with ``resume`` training continues from its newest checkpoint (or starts afresh when
     there is none), and the result is bit-identical to a run that was never interrupted. The
     checkpoint must come from the same X, method and settings (``epochs`` and ``devices`` may differ).
+
+    ``free_x``: empty X in place (no non-zeros left) as soon as the strategy holds its own copy of it
+    (tiles, dense blocks, pairs; the others read X itself), so that its memory is freed while training,
+    like scipy's ``overwrite_a``: for a caller with no further use for X (the command line).
     """
     start = time.perf_counter()
     X = checked_cooc_matrix(X)
@@ -118,7 +129,11 @@ def train_glove(
     if params is not None and (params[0].shape != (V, config.dim) or params[1].shape != (V, config.dim)):
         raise GloveLiteError(f"initial vectors of shape {tuple(params[0].shape)}; expected ({V}, {config.dim}) "
                              "(one row per word of X, config.dim columns)")
+    nnz = X.nnz
+    record = settings_record(config, _method_record(plan), X) if checkpoint_dir is not None else None
     strategy = cls(X, config, plan)
+    if free_x and cls.copies_x:
+        _empty(X)
 
     key = jax.random.PRNGKey(config.seed)
     key, init_key = jax.random.split(key)
@@ -130,7 +145,6 @@ def train_glove(
         raise GloveLiteError("both params and config.init given; expected one way to start")
     losses: list[float] = []
     first_epoch = 1
-    record = settings_record(config, _method_record(plan), X) if checkpoint_dir is not None else None
     if resume and has_checkpoint(checkpoint_dir):
         template = (GloveParams(*params), strategy.optimizers[0].init(GloveParams(*params)))
         saved = load_checkpoint(checkpoint_dir, template, record)
@@ -153,7 +167,7 @@ def train_glove(
             t0 = time.perf_counter()
             key, epoch_key = jax.random.split(key)
             state, total = strategy.epoch(state, epoch_key)
-            loss = float(total) / X.nnz
+            loss = float(total) / nnz
             epoch_seconds.append(time.perf_counter() - t0)
             if not math.isfinite(loss):
                 rates = ", ".join(f"{what} {lr:g}".strip() for what, lr in strategy.learning_rates.items())

@@ -90,6 +90,7 @@ class ShuffledPairs(TableStrategy):
     name = "pairs"
     summary = "the paper's recipe: every non-zero in a new random order, a batch per step (slow on a CPU)"
     batch_size = 1024  # non-zeros per step
+    copies_x = True
     needs_symmetric = False  # each non-zero (i, j) moves w_i and w~_j: any X will do
 
     def __init__(self, X, config, plan):
@@ -100,7 +101,7 @@ class ShuffledPairs(TableStrategy):
         self.row_opt = row_optimizer(config.optimizer, plan.learning_rate, config.grad_clip, config.dim + 1)
 
     def epoch(self, state, key):
-        order = jnp.asarray(epoch_order(key, self.X.nnz))
+        order = jnp.asarray(epoch_order(key, self.pairs[0].size))
         return pairs_epoch(state, order, self.pairs, self.row_opt, self.plan.batch_size)
 
     def steps(self, key) -> Iterator[Step]:

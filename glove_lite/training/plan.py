@@ -216,30 +216,36 @@ def x_dtype(V: int, nnz: int, config: TrainConfig = TrainConfig()):
 
 def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str = "adagrad",
                          x_bytes_per_nnz: int = 8, block_rows: int = 64, longest_block: int = 0,
-                         corner: int = 0, corner_rows_nnz: int | None = None) -> int:
+                         corner: int = 0, corner_rows_nnz: int | None = None, groups: int = DEFAULT_GROUPS,
+                         free_x: bool = False) -> int:
     """Predicted peak resident bytes of a process holding X (CSR) and training on it with ``method``.
 
-    ``x_bytes_per_nnz``: 8 for float32 values and int32 columns, 12 for float64 values.
+    ``x_bytes_per_nnz``: 8 for float32 values and int32 columns, 12 for float64 values. ``free_x``:
+    X is freed once a strategy that trains on its own copy has made it (``train_glove(free_x=True)``,
+    as the command line does): then X counts only while the copy is built.
     With P = 8 V (d + 1) (W, W~, b, b~ in float32) and s per-element state arrays (1 for AdaGrad,
     2 for Adam):
 
-    * sparse (and pairs' tables): X's arrays are used in place (float64 values get a 4 nnz float32
-      copy); the packed tables (1 + s) P beside one more copy of the parameters (the initial ones
-      while the tables are built, later the one handed to a callback): (2 + s) P. The pairs
-      strategy adds its pair arrays and the epoch's shuffled copies, about 36 nnz.
-    * dense: the blocks 16 (nnz + L) (L the longest block's entries, at most B V), then the larger
-      of: while they are built, about 28 bytes per entry of one group of rows (2^24 entries); while
-      training, the parameters, the state and a gradient and update (3 + s) P and the B x V arrays
-      of a step, about 10 of them in float32 (40 B V).
+    * sparse (and hybrid): X's arrays are used in place (float64 values get a 4 nnz float32 copy);
+      the packed tables (1 + s) P beside one more copy of the parameters (the initial ones while
+      the tables are built, later the one handed to a callback): (2 + s) P.
     * hybrid (a corner of K words in tiles of B = 256 rows): the sparse (2 + s) P, the non-zeros of
       the first K rows (``corner_rows_nnz``, at most nnz, the default) copied and split (8 bytes
       each, plus 8 B K of padding; the rows >= K are X's own arrays), and the larger of: while
       splitting, about 40 bytes per entry of a piece of rows (2^21); while training, a tile's B x K
       arrays, about six float32 arrays of B x K (24 B K).
-    * tiled (one device): the tiles, a copy of X (8 nnz plus each tile's padding, a few per cent),
-      the two sides' tables (1 + s) P and one gathered side P / 2, plus the parameters P.
+    * dense: the blocks 16 (nnz + L) (L the longest block's entries, at most B V); while they are
+      built, about 28 bytes per entry of one group of rows (2^24 entries); while training, the
+      parameters, the state and a gradient and update (3 + s) P and the B x V arrays of a step,
+      about 10 of them in float32 (40 B V).
+    * tiled (one device, G groups): the tiles 8.7 nnz + 12 G V (8 bytes per non-zero and about 9 %
+      of padding to the longest tile; each tile's row pointers); while they are built, 40 bytes per
+      entry of a piece of rows (2^21); while training, the tables in and out of an epoch 2 (1 + s) P,
+      the parameters P and one gathered side P / 2.
+    * pairs: the pairs 16 nnz; while they are made, and while training (the epoch's shuffled
+      copies), about 20 nnz more; while training, (2 + s) P.
 
-    Plus X itself (x_bytes_per_nnz nnz + 4 V) and PROCESS_BASE_BYTES.
+    Plus PROCESS_BASE_BYTES, and X itself (x_bytes_per_nnz nnz + 4 V) throughout unless freed.
     """
     s = row_optimizer(optimizer, 0.1, None, 1).k
     P = 8 * V * (dim + 1)
@@ -247,15 +253,19 @@ def predicted_peak_bytes(method: str, V: int, nnz: int, dim: int, optimizer: str
     own = 0 if x_bytes_per_nnz == 8 else 4 * nnz
     if method == "sparse":
         return PROCESS_BASE_BYTES + x + own + (2 + s) * P
-    if method == "pairs":
-        return PROCESS_BASE_BYTES + x + 36 * nnz + (2 + s) * P
     if method == "hybrid":
         BK = min(CORNER_ROWS, max(corner, 1)) * corner
         copied = nnz if corner_rows_nnz is None else corner_rows_nnz
         return PROCESS_BASE_BYTES + x + (2 + s) * P + 8 * copied + 8 * BK + max(40 * PIECE_ENTRIES, 24 * BK)
-    if method == "tiled":
-        return PROCESS_BASE_BYTES + x + int(8.4 * nnz) + (2 + s) * P + P // 2
-    if method == "dense":
-        building = 28 * min(nnz, 1 << 24)
-        return PROCESS_BASE_BYTES + x + 16 * (nnz + longest_block) + max(building, (3 + s) * P + 40 * block_rows * V)
-    raise GloveLiteError(f"method={method!r}; expected one of {', '.join(map(repr, STRATEGIES))}")
+    if method == "tiled":  # (the copy, while it is built, while training)
+        phases = (int(8.7 * nnz) + 12 * groups * V, 40 * PIECE_ENTRIES, (3 + 2 * s) * P + P // 2)
+    elif method == "pairs":
+        phases = (16 * nnz, 20 * nnz, 20 * nnz + (2 + s) * P)
+    elif method == "dense":
+        phases = (16 * (nnz + longest_block), 28 * min(nnz, 1 << 24), (3 + s) * P + 40 * block_rows * V)
+    else:
+        raise GloveLiteError(f"method={method!r}; expected one of {', '.join(map(repr, STRATEGIES))}")
+    copy, building, training = phases
+    if free_x:
+        return PROCESS_BASE_BYTES + max(x + copy + building, copy + training)
+    return PROCESS_BASE_BYTES + x + copy + max(building, training)

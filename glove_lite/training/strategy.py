@@ -73,6 +73,7 @@ class Strategy:
     summary: ClassVar[str]
     batch_size: ClassVar[int]  # the default: rows per block, non-zeros per chunk or batch
     needs_symmetric: ClassVar[bool] = True  # whether X must equal its transpose
+    copies_x: ClassVar[bool] = False  # whether epochs read only the strategy's own copy of X (X may then be freed)
 
     def __init__(self, X: "sp.csr_matrix", config: "TrainConfig", plan: "Plan"):
         self.X, self.config, self.plan = X, config, plan

@@ -46,7 +46,7 @@ from glove_lite.errors import GloveLiteError
 from glove_lite.training.chunks import aligned_zeros
 from glove_lite.training.config import GloveParams
 from glove_lite.training.optim import RowOptimizer, row_optimizer
-from glove_lite.training.plan import available_devices
+from glove_lite.training.plan import PIECE_ENTRIES, available_devices
 from glove_lite.training.sparse import TableState, TableStrategy
 from glove_lite.training.strategy import Part, Step, register
 from glove_lite.training.tables import pack, unpack
@@ -99,7 +99,7 @@ class Layout:
         return self.group_base(w % self.G) + w // self.G
 
 
-def _group_blocks(X: sp.csr_matrix, a: int, G: int, budget: int = 1 << 22):
+def _group_blocks(X: sp.csr_matrix, a: int, G: int, budget: int = PIECE_ENTRIES):
     """Rows a, a + G, ... of X in CSR order, about ``budget`` non-zeros at a time: (local row, column, value)."""
     rows = np.arange(a, X.shape[0], G)
     lens = (X.indptr[rows + 1] - X.indptr[rows]).astype(np.int64)
@@ -339,6 +339,7 @@ class Tiled(TableStrategy):
     name = "tiled"
     summary = "G x G tiles in strata with word and context half-steps, on one or several devices (DSGD)"
     batch_size = 1024  # non-zeros per chunk of a tile
+    copies_x = True
 
     def __init__(self, X, config, plan):
         super().__init__(X, config, plan)
