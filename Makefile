@@ -101,8 +101,8 @@ semantic: $(STAMP) ## train the eras x seeds and controls of the semantic-change
 recipes: $(STAMP) ## the paper's recipe against the default on the book's corpus (chapter 4; book/data/training.json)
 	$(BIN)/python -m glove_lite.studies.recipes
 
-scale: $(STAMP) ## time to quality on a text8-sized X beside the C tool (chapter 8; book/data/scale.json)
-	$(BIN)/python -m glove_lite.studies.bench_quality --methods auto,hybrid,tiled --c-epochs 5 --output book/data/scale.json
+scale: $(STAMP) ## time to quality on a text8-sized X beside the C tool and glove-python, and peaks (about 70 min; chapter 8)
+	$(BIN)/python -m glove_lite.studies.bench_quality --methods auto,hybrid,tiled --epochs 12 --c-epochs 15 --glove-python-epochs 3 --output book/data/scale.json
 
 warm-start: $(STAMP) ## the book's corpus trained from Stanford's vectors against a cold start (book/data/warm_start.json)
 	$(BIN)/python -m glove_lite.studies.warm_start

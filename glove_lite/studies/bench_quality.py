@@ -1,6 +1,7 @@
 """Time to quality at scale: the exact loss on the same X after every epoch, against training seconds, beside the C tool.
 
     python -m glove_lite.studies.bench_quality [--counts FILE | --tokens 20e6] [--epochs 5] [--c-epochs 15]
+        [--glove-python-epochs 5] [--no-memory]
 
 X comes from a counts file (``glove-lite count``) or is counted from a generated corpus
 (:mod:`glove_lite.studies.generate`, text8-sized by default: 20 M tokens, min count 5, window 10).
@@ -16,7 +17,9 @@ running mean a trainer reports during its epoch).
 * **glove-python** (the ``bicleaner-ai-glove`` wheel), where it installs: 2 threads, one epoch at a time.
 * **Each method** of ``glove_lite`` (``auto`` and the strategies named by ``--methods``), each in a child
   process, so that its peak resident memory (``ru_maxrss``) is its own; its seconds exclude the loss
-  evaluations.
+  evaluations (the child keeps X to score it).
+* **The command line's peak**: ``glove-lite train --cooccurrence FILE --epochs 1 --method M`` for each method,
+  in a process of its own, beside :func:`~glove_lite.training.plan.predicted_peak_bytes` for it.
 
 It prints every curve, then, for every method, the training seconds it needs to reach the C tool's
 loss after 1, 2, 5 and 15 epochs (the first epoch whose loss is at or below it) and the ratio to the C
